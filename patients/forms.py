@@ -1,0 +1,119 @@
+import re
+from datetime import date
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout, Submit
+from django import forms
+
+from patients.models import CLINICAL_FIELDS, DEMOGRAPHIC_FIELDS, SCREENING_FIELDS, Patient
+
+OLDEST_PLAUSIBLE_AGE = 120
+PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{7,20}$")
+DOB_IN_FUTURE = "Date of birth cannot be in the future."
+DOB_IMPLAUSIBLE = f"Date of birth is more than {OLDEST_PLAUSIBLE_AGE} years ago; please check it."
+PHONE_INVALID = "Enter a phone number of 7–20 digits; spaces, brackets, dashes and a leading + are allowed."
+DATE_IN_FUTURE = "This date cannot be in the future."
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _row(*names):
+    return Div(*[Div(name, css_class="col-md") for name in names], css_class="row")
+
+
+class PatientForm(forms.ModelForm):
+    """Demographics and contact, plus melasma history and screening when the user may change them."""
+
+    class Meta:
+        model = Patient
+        fields = DEMOGRAPHIC_FIELDS + CLINICAL_FIELDS + SCREENING_FIELDS
+        widgets = {
+            name: DateInput()
+            for name in [
+                "date_of_birth", "pregnancy_status_confirmed_on", "isotretinoin_last_dose", "hsv_last_outbreak",
+                "last_tan_or_sun_exposure",
+            ]
+        } | {"address": forms.Textarea(attrs={"rows": 2}), "screening_notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, clinical: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not clinical:
+            for name in CLINICAL_FIELDS + SCREENING_FIELDS:
+                del self.fields[name]
+        self.helper = FormHelper()
+        sections = [
+            Fieldset(
+                "Patient",
+                _row("first_name", "last_name"),
+                _row("mrn", "date_of_birth", "sex"),
+            ),
+            Fieldset("Contact", _row("phone", "email"), "email_consent", "address", "emergency_contact"),
+        ]
+        if clinical:
+            sections += [
+                Fieldset(
+                    "Skin and melasma history",
+                    _row("fitzpatrick_type", "woods_lamp_type", "melasma_onset_year"),
+                    _row("trigger_pregnancy", "trigger_hormonal_contraception", "trigger_sun"),
+                    "trigger_other",
+                ),
+                Fieldset(
+                    "Screening (domain reference §3)",
+                    _row("is_pregnant", "is_breastfeeding", "pregnancy_status_confirmed_on"),
+                    _row("isotretinoin_last_dose", "last_tan_or_sun_exposure"),
+                    _row("hsv_history", "hsv_last_outbreak"),
+                    _row("active_infection_or_lesion", "keloid_tendency", "anticoagulants"),
+                    _row("thrombosis_history", "hormonal_contraception", "smoker"),
+                    _row("pacemaker_or_implant", "metal_implants_face", "gold_threads_face"),
+                    _row("autoimmune_or_immunosuppressed", "uncontrolled_diabetes", "renal_impairment"),
+                    "photosensitising_medicines",
+                    "allergies",
+                    "screening_notes",
+                ),
+            ]
+        self.helper.layout = Layout(*sections)
+        self.helper.add_input(Submit("save", "Save patient"))
+
+    def clean_date_of_birth(self):
+        dob = self.cleaned_data["date_of_birth"]
+        today = date.today()
+        if dob > today:
+            raise forms.ValidationError(DOB_IN_FUTURE)
+        if dob.year < today.year - OLDEST_PLAUSIBLE_AGE:
+            raise forms.ValidationError(DOB_IMPLAUSIBLE)
+        return dob
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if phone and not PHONE_RE.match(phone):
+            raise forms.ValidationError(PHONE_INVALID)
+        return phone
+
+    def clean_mrn(self):
+        return self.cleaned_data["mrn"].strip().upper()
+
+    def clean_melasma_onset_year(self):
+        year = self.cleaned_data.get("melasma_onset_year")
+        if year is not None and not (1900 <= year <= date.today().year):
+            raise forms.ValidationError(f"Enter a year between 1900 and {date.today().year}.")
+        return year
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ["pregnancy_status_confirmed_on", "isotretinoin_last_dose", "hsv_last_outbreak",
+                     "last_tan_or_sun_exposure"]:
+            value = cleaned.get(name)
+            if value and value > date.today():
+                self.add_error(name, DATE_IN_FUTURE)
+        if cleaned.get("email_consent") and not cleaned.get("email"):
+            self.add_error("email", "Enter an email address, or untick 'agrees to email'.")
+        return cleaned
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Search")

@@ -1,0 +1,65 @@
+"""Reads of patients. Search covers name, medical record number, phone and date of birth."""
+
+import re
+from datetime import date, datetime
+
+from django.db.models import Q, QuerySet
+
+from patients.models import Patient
+
+_DIGITS = re.compile(r"\D")
+
+
+def _parse_date(text: str) -> date | None:
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def patient_search(query: str, *, include_archived: bool = False) -> QuerySet[Patient]:
+    patients = Patient.objects.all() if include_archived else Patient.objects.current()
+    query = (query or "").strip()
+    if not query:
+        return patients.order_by("last_name", "first_name", "id")
+    dob = _parse_date(query)
+    if dob:
+        return patients.filter(date_of_birth=dob)
+    condition = Q(mrn__iexact=query)
+    digits = _DIGITS.sub("", query)
+    if len(digits) >= 4 and len(digits) >= len(query.replace(" ", "")) - 1:
+        condition |= Q(phone__contains=digits[-7:]) | Q(phone__contains=query)
+    terms = query.split()
+    name_condition = Q()
+    for term in terms:
+        name_condition &= Q(first_name__istartswith=term) | Q(last_name__istartswith=term)
+    condition |= name_condition
+    return patients.filter(condition).order_by("last_name", "first_name", "id")
+
+
+def possible_duplicates(*, first_name: str, last_name: str, date_of_birth: date, exclude_pk=None) -> list[Patient]:
+    matches = Patient.objects.filter(
+        first_name__iexact=first_name.strip(), last_name__iexact=last_name.strip(), date_of_birth=date_of_birth
+    )
+    if exclude_pk:
+        matches = matches.exclude(pk=exclude_pk)
+    return list(matches[:5])
+
+
+def patient_history(patient: Patient, limit: int = 100) -> list[dict]:
+    """Change history for a manager: who changed which fields, and when (django-simple-history)."""
+    records = list(patient.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
+    entries = []
+    for newer, older in zip(records, records[1:] + [None]):
+        changes = []
+        if older is not None:
+            delta = newer.diff_against(older)
+            changes = [
+                {"field": Patient._meta.get_field(c.field).verbose_name, "old": c.old, "new": c.new}
+                for c in delta.changes
+                if c.field != "updated_at"
+            ]
+        entries.append({"record": newer, "changes": changes})
+    return entries[:limit]

@@ -1,0 +1,107 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from clinic.services import access_log_record
+from patients import selectors, services
+from patients.forms import PatientForm, PatientSearchForm
+from patients.models import Patient
+
+DUPLICATE_WARNING = "A patient with the same name and date of birth already exists: {names}. Saved anyway."
+
+
+def _patient_for(request, patient_id, *, perm="patients.view_patient") -> Patient:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+    return get_object_or_404(Patient, pk=patient_id)
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+def patient_list(request):
+    form = PatientSearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    show_archived = request.GET.get("archived") == "1"
+    patients = selectors.patient_search(query, include_archived=show_archived)
+    page = Paginator(patients, 25).get_page(request.GET.get("page"))
+    template = "patients/includes/patient_rows.html" if request.htmx else "patients/patient_list.html"
+    return render(request, template, {"page": page, "form": form, "query": query, "show_archived": show_archived})
+
+
+@permission_required("patients.add_patient", raise_exception=True)
+def patient_new(request):
+    clinical = request.user.has_perm("patients.change_clinical_history")
+    form = PatientForm(request.POST or None, clinical=clinical)
+    if request.method == "POST" and form.is_valid():
+        patient = services.patient_create(form=form, by=request.user)
+        _warn_duplicates(request, patient)
+        messages.success(request, f"Added {patient.full_name}.")
+        return redirect(patient)
+    return render(request, "patients/patient_form.html", {"form": form, "title": "New patient"})
+
+
+@permission_required("patients.change_patient", raise_exception=True)
+def patient_edit(request, patient_id):
+    patient = _patient_for(request, patient_id, perm="patients.change_patient")
+    clinical = request.user.has_perm("patients.change_clinical_history")
+    form = PatientForm(request.POST or None, instance=patient, clinical=clinical)
+    if request.method == "POST" and form.is_valid():
+        patient = services.patient_update(form=form, by=request.user)
+        _warn_duplicates(request, patient)
+        messages.success(request, "Saved.")
+        return redirect(patient)
+    return render(request, "patients/patient_form.html", {"form": form, "title": f"Edit {patient.full_name}", "patient": patient})
+
+
+def _warn_duplicates(request, patient):
+    twins = selectors.possible_duplicates(
+        first_name=patient.first_name, last_name=patient.last_name, date_of_birth=patient.date_of_birth,
+        exclude_pk=patient.pk,
+    )
+    if twins:
+        names = ", ".join(f"{t.full_name} ({t.mrn})" for t in twins)
+        messages.warning(request, DUPLICATE_WARNING.format(names=names))
+
+
+def patient_detail(request, patient_id):
+    patient = _patient_for(request, patient_id)
+    access_log_record(user=request.user, patient=patient, path=request.path)
+    context = {"patient": patient, **selectors_for_detail(patient, request.user)}
+    return render(request, "patients/patient_detail.html", context)
+
+
+def selectors_for_detail(patient, user) -> dict:
+    from plans.selectors import patient_page_context
+
+    return patient_page_context(patient, user)
+
+
+@require_POST
+def patient_confirm_screening(request, patient_id):
+    patient = _patient_for(request, patient_id, perm="patients.change_clinical_history")
+    services.patient_confirm_screening(patient=patient, by=request.user)
+    messages.success(request, "Screening answers confirmed as of today.")
+    return redirect(patient)
+
+
+@require_POST
+def patient_archive(request, patient_id):
+    patient = _patient_for(request, patient_id, perm="patients.archive_patient")
+    services.patient_archive(patient=patient, by=request.user)
+    messages.success(request, f"{patient.full_name} archived. Their records are kept.")
+    return redirect(patient)
+
+
+@require_POST
+def patient_restore(request, patient_id):
+    patient = _patient_for(request, patient_id, perm="patients.archive_patient")
+    services.patient_restore(patient=patient, by=request.user)
+    messages.success(request, f"{patient.full_name} restored.")
+    return redirect(patient)
+
+
+def patient_history(request, patient_id):
+    patient = _patient_for(request, patient_id, perm="patients.view_patient_history")
+    return render(request, "patients/patient_history.html", {"patient": patient, "entries": selectors.patient_history(patient)})

@@ -1,0 +1,222 @@
+"""What happens at each visit: sessions performed, checks, assessments (MASI/mMASI, MELASQOL), photos and
+adverse events. None of these is ever deleted (see base.NoDeleteModel); corrections are amendments."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from plans.models.base import NoDeleteModel
+
+__all__ = [
+    "TreatmentSession", "SessionStatus", "SessionAmendment", "PreSessionCheck", "Assessment", "AssessmentKind",
+    "Photo", "PhotoView", "AdverseEvent", "AdverseEventOutcome", "AdverseEventNote", "MASI_FIELDS",
+]
+
+
+class SessionStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    BLOCKED = "blocked", "Blocked at pre-session check"
+    COMPLETED = "completed", "Done"
+    MISSED = "missed", "Missed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class TreatmentSession(NoDeleteModel):
+    """One session of a course, created with the plan and completed when performed."""
+
+    plan = models.ForeignKey("plans.Plan", on_delete=models.PROTECT, related_name="sessions")
+    number = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=12, choices=SessionStatus.choices, default=SessionStatus.PLANNED)
+
+    # --- as performed (§2) ---
+    performed_at = models.DateTimeField(null=True, blank=True)
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    modality = models.CharField(max_length=20, blank=True)
+    device_name = models.CharField(max_length=120, blank=True)
+    device_settings = models.JSONField(default=dict, blank=True)
+    exosome_lot = models.ForeignKey(
+        "plans.Lot", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+    )
+    exosome_volume_ml = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    exosome_applied = models.CharField("when applied", max_length=60, blank=True)
+    zones = models.CharField("treated zones", max_length=200, blank=True)
+    anaesthetic = models.CharField(max_length=120, blank=True)
+    notes = models.TextField(blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="unique_session_number")]
+        permissions = [("record_session", "Can record a performed session")]
+
+    def __str__(self):
+        return f"Session {self.number} of plan {self.plan_id}"
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == SessionStatus.COMPLETED
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("plans:session", args=[self.pk])
+
+
+class SessionAmendment(NoDeleteModel):
+    """A correction to a completed session: the values before and after, why, who and when."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="amendments")
+    reason = models.TextField()
+    before = models.JSONField()
+    after = models.JSONField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at"]
+
+
+class PreSessionCheck(NoDeleteModel):
+    """Answers re-confirmed before a session starts (§3); a failed check is kept with its reasons."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="checks")
+    pregnant = models.BooleanField(default=False)
+    new_medicines = models.CharField(max_length=300, blank=True)
+    recent_sun_or_tan = models.BooleanField(default=False)
+    active_lesion_or_infection = models.BooleanField(default=False)
+    topical_pauses_kept = models.BooleanField(default=True)
+    antiviral_taken = models.BooleanField(null=True, blank=True)
+    passed = models.BooleanField()
+    blockers = models.JSONField(default=list, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+
+class AssessmentKind(models.TextChoices):  # §9
+    BASELINE = "baseline", "Baseline"
+    PRE_SESSION = "pre_session", "Before session"
+    FOLLOW_UP = "follow_up", "Follow-up"
+
+
+MASI_REGIONS = ["forehead", "right_malar", "left_malar", "chin"]  # S1
+MASI_FIELDS = [f"{region}_{part}" for region in MASI_REGIONS for part in ("area", "darkness", "homogeneity")]
+
+
+def _score(max_value):
+    return models.PositiveSmallIntegerField(validators=[MaxValueValidator(max_value)])
+
+
+class Assessment(NoDeleteModel):
+    """MASI components per region (S1, S2) with MASI and mMASI (S3) computed by plans.rules; MELASQOL (S6)."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="assessments")
+    plan = models.ForeignKey("plans.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="assessments")
+    session = models.ForeignKey(
+        TreatmentSession, null=True, blank=True, on_delete=models.PROTECT, related_name="assessments"
+    )
+    kind = models.CharField(max_length=12, choices=AssessmentKind.choices)
+    taken_on = models.DateField()
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    forehead_area = _score(6)
+    forehead_darkness = _score(4)
+    forehead_homogeneity = _score(4)
+    right_malar_area = _score(6)
+    right_malar_darkness = _score(4)
+    right_malar_homogeneity = _score(4)
+    left_malar_area = _score(6)
+    left_malar_darkness = _score(4)
+    left_malar_homogeneity = _score(4)
+    chin_area = _score(6)
+    chin_darkness = _score(4)
+    chin_homogeneity = _score(4)
+
+    # Computed from the components by the service (plans.rules.masi / mmasi) and stored for the trend chart.
+    masi = models.DecimalField(max_digits=4, decimal_places=1)
+    mmasi = models.DecimalField(max_digits=4, decimal_places=1)
+    melasqol_items = models.JSONField(default=list, blank=True)  # 10 items, each 1–7
+    melasqol_total = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(10), MaxValueValidator(70)]
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["taken_on", "id"]
+        indexes = [models.Index(fields=["plan", "taken_on"])]
+
+
+class PhotoView(models.TextChoices):  # §9 standard views
+    FRONT = "front", "Front"
+    LEFT_OBLIQUE = "left_oblique", "Left oblique"
+    RIGHT_OBLIQUE = "right_oblique", "Right oblique"
+
+
+class Photo(NoDeleteModel):
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="photos")
+    session = models.ForeignKey(TreatmentSession, null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
+    taken_on = models.DateField()
+    view = models.CharField(max_length=20, choices=PhotoView.choices)
+    # Stored under MEDIA_ROOT (never a public path) and served through plans' photo view after a role check.
+    image = models.FileField(upload_to="photos/%Y/%m/")
+    content_type = models.CharField(max_length=40)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["taken_on", "view"]
+
+
+class AdverseEventOutcome(models.TextChoices):
+    ONGOING = "ongoing", "Ongoing"
+    RESOLVED = "resolved", "Resolved"
+    RESOLVED_SEQUELAE = "resolved_sequelae", "Resolved with sequelae"
+
+
+class AdverseEvent(NoDeleteModel):
+    """An adverse event (§7). Severity (CTCAE grade, S74) and seriousness (S75, S58) are separate fields."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="adverse_events")
+    plan = models.ForeignKey("plans.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="adverse_events")
+    session = models.ForeignKey(
+        TreatmentSession, null=True, blank=True, on_delete=models.PROTECT, related_name="adverse_events"
+    )
+    ae_type = models.CharField("type", max_length=40)
+    onset_date = models.DateField()
+    grade = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    serious = models.BooleanField(default=False)
+    description = models.TextField()
+    action_taken = models.TextField(blank=True)
+    lot = models.ForeignKey("plans.Lot", null=True, blank=True, on_delete=models.PROTECT, related_name="adverse_events")
+    outcome = models.CharField(max_length=20, choices=AdverseEventOutcome.choices, default=AdverseEventOutcome.ONGOING)
+    resolved_on = models.DateField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reported_at = models.DateTimeField("reported to the regulator", null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-onset_date", "-id"]
+        indexes = [models.Index(fields=["outcome", "onset_date"])]
+
+
+class AdverseEventNote(NoDeleteModel):
+    event = models.ForeignKey(AdverseEvent, on_delete=models.PROTECT, related_name="notes")
+    note = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at"]
