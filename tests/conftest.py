@@ -5,8 +5,6 @@ import os
 import pytest
 from django.test import Client
 
-from tests.factories import UserFactory
-
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 
@@ -19,6 +17,12 @@ def _fast_and_isolated(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.AXES_ENABLED = False
+
+
+def UserFactory(**kwargs):  # imported lazily so Django-free rule tests can run without settings
+    from tests.factories import UserFactory as factory
+
+    return factory(**kwargs)
 
 
 @pytest.fixture

@@ -18,8 +18,4 @@ class NoDeleteModel(models.Model):
         raise PermissionError(f"A {self._meta.verbose_name} is never deleted; amend it instead.")
 
 
-MODALITY_CHOICES = [
-    ("microneedling", "Microneedling"),
-    ("nafl", "Non-ablative fractional laser"),
-    ("rf_microneedling", "RF microneedling"),
-]
+from plans.rules import MODALITY_CHOICES  # noqa: E402,F401

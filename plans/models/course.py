@@ -12,20 +12,7 @@ __all__ = [
     "Consent", "AGENT_CHOICES", "MODALITY_CHOICES",
 ]
 
-# Keys match plans.rules (domain reference §4).
-AGENT_CHOICES = [
-    ("hydroquinone", "Hydroquinone"),
-    ("triple_combination", "Triple-combination cream (HQ + tretinoin + fluocinolone)"),
-    ("tretinoin", "Tretinoin"),
-    ("azelaic_acid", "Azelaic acid"),
-    ("cysteamine", "Cysteamine"),
-    ("txa_topical", "Tranexamic acid, topical"),
-    ("txa_oral", "Tranexamic acid, oral"),
-    ("niacinamide", "Niacinamide"),
-    ("kojic_acid", "Kojic acid"),
-    ("vitamin_c", "Vitamin C"),
-    ("other", "Other"),
-]
+from plans.rules import AGENT_CHOICES  # noqa: E402  (domain reference §4)
 
 session_count_validators = [MinValueValidator(1), MaxValueValidator(6)]
 
