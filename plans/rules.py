@@ -806,6 +806,42 @@ def suggest_device_settings(modality: str, fitzpatrick: int, cfg: RuleConfig = D
     }
 
 
+_CAPPED_FOR_DARKER_SKIN = ("energy_mj", "density_percent", "passes")
+
+
+def conservative_device_settings(
+    modality: str, fitzpatrick: int | None, base: Mapping[str, object], cfg: RuleConfig = DEFAULT_CONFIG
+) -> dict[str, object]:
+    """A template's settings adjusted for one patient: gaps filled from suggest_device_settings, and for
+    types IV–VI (or an unrecorded type, to be safe) no depth, energy, density or passes above the
+    suggestion, with cooling on (S15, S18, S73)."""
+    darker = fitzpatrick is None or fitzpatrick >= FITZPATRICK_HIGH_PIH_RISK_FROM
+    suggestion = suggest_device_settings(modality, fitzpatrick or FITZPATRICK_HIGH_PIH_RISK_FROM, cfg)
+    result = dict(base)
+    for key, value in suggestion.items():
+        if result.get(key) in (None, ""):
+            result[key] = value
+    if not darker:
+        return result
+    result["cooling"] = True
+    depth_cap = _number(suggestion.get("needle_depth_mm"))
+    if depth_cap is not None:
+        for field in MICRONEEDLING_ZONE_FIELDS:
+            depth = _number(result.get(field))
+            if depth is not None and depth > depth_cap:
+                result[field] = depth_cap
+        zones = result.get(ZONE_DEPTHS_FIELD)
+        if isinstance(zones, Mapping):
+            result[ZONE_DEPTHS_FIELD] = {
+                zone: (depth_cap if (_number(mm) or 0) > depth_cap else mm) for zone, mm in zones.items()
+            }
+    for field in _CAPPED_FOR_DARKER_SKIN:
+        cap, value = _number(suggestion.get(field)), _number(result.get(field))
+        if cap is not None and value is not None and value > cap:
+            result[field] = suggestion[field]
+    return result
+
+
 # =============================================================================
 # 6. COURSE SCHEDULE
 # =============================================================================
@@ -918,8 +954,9 @@ PLAN_STATE_CHOICES = [
     (PLAN_STOPPED, "Stopped"),
 ]
 # draft → active → completed | stopped. Completed and stopped are final: a new course is a new plan.
+# A draft may also be stopped (discarded with a reason) so an abandoned draft is closed, never deleted.
 PLAN_TRANSITIONS: dict[str, frozenset[str]] = {
-    PLAN_DRAFT: frozenset({PLAN_ACTIVE}),
+    PLAN_DRAFT: frozenset({PLAN_ACTIVE, PLAN_STOPPED}),
     PLAN_ACTIVE: frozenset({PLAN_COMPLETED, PLAN_STOPPED}),
     PLAN_COMPLETED: frozenset(),
     PLAN_STOPPED: frozenset(),

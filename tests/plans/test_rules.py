@@ -820,6 +820,7 @@ def test_interval_warning(days, warns):
 STATES = [r.PLAN_DRAFT, r.PLAN_ACTIVE, r.PLAN_COMPLETED, r.PLAN_STOPPED]
 ALLOWED = {
     (r.PLAN_DRAFT, r.PLAN_ACTIVE),
+    (r.PLAN_DRAFT, r.PLAN_STOPPED),  # a draft is discarded with a reason, never deleted
     (r.PLAN_ACTIVE, r.PLAN_COMPLETED),
     (r.PLAN_ACTIVE, r.PLAN_STOPPED),
 }
@@ -1148,3 +1149,38 @@ def test_rules_module_does_not_import_django():
         alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
     } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert imported <= {"calendar", "math", "collections", "dataclasses", "datetime", "decimal", "enum", "typing"}
+
+
+# =============================================================================
+# Course builder: conservative device settings from a template (course engineer)
+# =============================================================================
+
+TEMPLATE_MN = {"needle_depth_mm": 0.5, "zone_depths_mm": {"forehead": 0.5, "malar": 0.8}, "passes": 3}
+TEMPLATE_NAFL = {"wavelength_nm": 1927, "energy_mj": 15, "density_percent": 20, "passes": 6}
+
+
+@pytest.mark.parametrize(
+    "modality, fitzpatrick, base, expected",
+    [
+        # Type III keeps the template's values and only fills gaps from the suggestion.
+        (MICRONEEDLING, 3, TEMPLATE_MN, {"needle_depth_mm": 0.5, "passes": 3, "endpoint": "erythema"}),
+        (NAFL, 3, TEMPLATE_NAFL, {"energy_mj": 15, "density_percent": 20, "passes": 6}),
+        # Type IV and above are capped at the suggestion, with cooling (S15, S18, S73).
+        (MICRONEEDLING, 4, TEMPLATE_MN, {"needle_depth_mm": 0.2, "zone_depths_mm": {"forehead": 0.2, "malar": 0.2}, "cooling": True}),
+        (NAFL, 4, TEMPLATE_NAFL, {"energy_mj": 10, "density_percent": 10, "passes": 4, "cooling": True}),
+        (NAFL, 6, {"energy_mj": 8, "density_percent": 5}, {"energy_mj": 8, "density_percent": 5, "passes": 4}),
+        # Fitzpatrick not recorded: treated as the higher-risk group.
+        (MICRONEEDLING, None, {"needle_depth_mm": 1.0}, {"needle_depth_mm": 0.2, "cooling": True}),
+        (RF_MICRONEEDLING, 5, {"needle_depth_mm": 0.8}, {"needle_depth_mm": 0.8, "cooling": True}),
+    ],
+)
+def test_conservative_device_settings(modality, fitzpatrick, base, expected):
+    result = r.conservative_device_settings(modality, fitzpatrick, base)
+    assert {key: result.get(key) for key in expected} == expected
+    assert r.check_device_settings(modality, result).ok
+
+
+def test_conservative_device_settings_leaves_the_template_untouched():
+    base = dict(TEMPLATE_NAFL)
+    r.conservative_device_settings(NAFL, 5, base)
+    assert base == TEMPLATE_NAFL
