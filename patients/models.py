@@ -73,6 +73,7 @@ class Patient(models.Model):
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.FEMALE)
     phone = models.CharField(max_length=30, blank=True)
+    phone_digits = models.CharField(max_length=30, blank=True, editable=False, db_index=True)  # for search
     email = models.EmailField(blank=True)
     email_consent = models.BooleanField("agrees to email", default=False)
     address = models.TextField(blank=True)
@@ -131,7 +132,6 @@ class Patient(models.Model):
         indexes = [
             models.Index(Lower("last_name"), Lower("first_name"), name="patient_name_ci"),
             models.Index(fields=["date_of_birth"]),
-            models.Index(fields=["phone"]),
         ]
         permissions = [
             ("view_clinical_history", "Can view melasma history and screening answers"),
@@ -149,6 +149,10 @@ class Patient(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Patients are archived, never deleted.")
+
+    def save(self, *args, **kwargs):
+        self.phone_digits = "".join(ch for ch in self.phone if ch.isdigit())
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         from django.urls import reverse

@@ -30,7 +30,8 @@ def patient_search(query: str, *, include_archived: bool = False) -> QuerySet[Pa
     condition = Q(mrn__iexact=query)
     digits = _DIGITS.sub("", query)
     if len(digits) >= 4 and len(digits) >= len(query.replace(" ", "")) - 1:
-        condition |= Q(phone__contains=digits[-7:]) | Q(phone__contains=query)
+        # Compare the national part only, so "07700 900001" finds "+44 7700 900001".
+        condition |= Q(phone_digits__endswith=digits[-9:]) if len(digits) >= 9 else Q(phone_digits__contains=digits)
     terms = query.split()
     name_condition = Q()
     for term in terms:
