@@ -1,0 +1,18 @@
+"""gunicorn settings for production: `gunicorn clinic.wsgi` picks this file up from the working directory.
+
+Overridable with the usual GUNICORN_CMD_ARGS or WEB_CONCURRENCY."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 20
+max_requests = 2000  # recycle workers now and then
+max_requests_jitter = 200
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-"
+# %(U)s is the path WITHOUT the query string: searches (?q=<patient name>) never reach the access log.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
