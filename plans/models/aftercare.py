@@ -40,3 +40,6 @@ class AftercareSheet(NoDeleteModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        permissions = [("print_aftercare", "Can print, download and email aftercare sheets")]
