@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class PlansConfig(AppConfig):
     name = "plans"
     verbose_name = "Treatment plans"
+
+    def ready(self):
+        import plans.selectors.scheduling  # noqa: F401  (registers the dashboard panel)

@@ -1097,6 +1097,33 @@ def booking_holds(
     return holds
 
 
+PREP_STOP_AGENT = "Stop {label} from {stop_on:%A %d %B %Y} ({days} days before your session)."
+PREP_NO_SUN = (
+    "No sunbathing, sunbeds, tanning or self-tanner for {days} days before your session; "
+    "wear broad-spectrum SPF 30+ every day."
+)
+PREP_ANTIVIRAL = (
+    "Take your antiviral medicine (e.g. valacyclovir) as prescribed, starting 1–2 days before your session."
+)
+
+
+def pre_session_instructions(
+    *, adjuncts: Sequence[AdjunctSpec], hsv_history: bool, session_date: date, cfg: RuleConfig = DEFAULT_CONFIG
+) -> list[str]:
+    """What this patient must do before a session, for the reminder: pauses with their start dates,
+    sun avoidance, antiviral when HSV history calls for prophylaxis."""
+    steps = []
+    for spec in sorted(adjuncts, key=lambda s: s.agent):
+        days = effective_pause_days(spec)  # S35, S70
+        if days:
+            stop_on = session_date - timedelta(days=days)
+            steps.append(PREP_STOP_AGENT.format(label=AGENT_LABELS[spec.agent], stop_on=stop_on, days=days))
+    steps.append(PREP_NO_SUN.format(days=cfg.recent_tan_days))  # S35, S31
+    if hsv_history:
+        steps.append(PREP_ANTIVIRAL)  # S28, S29
+    return steps
+
+
 # =============================================================================
 # 9. ADVERSE EVENTS
 # =============================================================================

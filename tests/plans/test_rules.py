@@ -1184,3 +1184,26 @@ def test_conservative_device_settings_leaves_the_template_untouched():
     base = dict(TEMPLATE_NAFL)
     r.conservative_device_settings(NAFL, 5, base)
     assert base == TEMPLATE_NAFL
+
+
+# =============================================================================
+# Pre-session instructions for reminders (scheduling)
+# =============================================================================
+
+
+@pytest.mark.parametrize(
+    "adjuncts, hsv, expected_starts, antiviral",
+    [
+        # Plan value wins over the default; agents without a pause (niacinamide) are not listed.
+        ([AdjunctSpec("hydroquinone", pause_days_before=5), AdjunctSpec("niacinamide")], False, ["Stop Hydroquinone from Tuesday 10 June 2025 (5 days"], False),
+        # Default pause (7 days, S35) for tretinoin; HSV history adds the antiviral step (S28, S29).
+        ([AdjunctSpec("tretinoin")], True, ["Stop Tretinoin from Sunday 08 June 2025 (7 days"], True),
+        ([], False, [], False),
+    ],
+)
+def test_pre_session_instructions(adjuncts, hsv, expected_starts, antiviral):
+    steps = r.pre_session_instructions(adjuncts=adjuncts, hsv_history=hsv, session_date=TODAY)
+    stops = [s for s in steps if s.startswith("Stop ")]
+    assert [s[: len(e)] for s, e in zip(stops, expected_starts, strict=True)] == expected_starts
+    assert r.PREP_NO_SUN.format(days=14) in steps
+    assert (r.PREP_ANTIVIRAL in steps) is antiviral

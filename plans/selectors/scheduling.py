@@ -1,0 +1,606 @@
+"""Reads for scheduling: session windows of a plan, free-slot proposals, calendars, flags and holds.
+
+Every read here costs a fixed number of queries whatever the number of appointments: the flags (booking
+outside its window, booking holds) for a whole page are computed from one query per kind of data.
+"""
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.contrib.auth.models import User
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.selectors import register_panel
+from plans import rules
+from plans.config import rule_config
+from plans.models import (
+    LIVE_APPOINTMENT_STATUSES,
+    AdverseEvent,
+    Appointment,
+    AppointmentKind,
+    AppointmentLength,
+    AppointmentStatus,
+    CalendarFeedToken,
+    ClinicianHours,
+    Consent,
+    Device,
+    Plan,
+    PlanAdjunct,
+    ReminderLog,
+    Room,
+    SessionStatus,
+    TreatmentSession,
+)
+from plans.selectors import register_patient_panel, register_plan_panel
+
+DEFAULT_APPOINTMENT_MINUTES = 60
+SLOT_STEP_MINUTES = 15
+# Sessions the desk may still book: performed ones are history, cancelled ones are not coming back.
+BOOKABLE_SESSION_STATUSES = [SessionStatus.PLANNED, SessionStatus.BLOCKED, SessionStatus.MISSED]
+
+
+# --------------------------------------------------------------------------- time helpers
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment).date()
+
+
+def at(day: dt.date, time: dt.time) -> dt.datetime:
+    """An aware datetime in the clinic's time zone."""
+    return timezone.make_aware(dt.datetime.combine(day, time))
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    return at(day, dt.time.min), at(day + dt.timedelta(days=1), dt.time.min)
+
+
+def appointment_minutes(kind: str, modality: str | None = None, lengths: dict[str, int] | None = None) -> int:
+    """Length from AppointmentLength: the modality for a session, else 'follow_up' / 'consultation'."""
+    if lengths is None:
+        lengths = dict(AppointmentLength.objects.values_list("kind", "minutes"))
+    key = modality if kind == AppointmentKind.SESSION and modality else kind
+    return lengths.get(key, DEFAULT_APPOINTMENT_MINUTES)
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def plan_config(plan: Plan) -> rules.RuleConfig:
+    """The clinic's rule config with the plan's own window and follow-up months."""
+    cfg = rule_config()
+    changes = {"window_before_days": plan.window_before_days, "window_after_days": plan.window_after_days}
+    if plan.followup_months:
+        changes["followup_months"] = tuple(plan.followup_months)
+    return dataclasses.replace(cfg, **changes)
+
+
+def _performed_date(session: TreatmentSession) -> dt.date | None:
+    if session.status != SessionStatus.COMPLETED:
+        return None
+    moment = session.performed_at or session.completed_at
+    return local_date(moment) if moment else None
+
+
+@dataclasses.dataclass
+class SessionRow:
+    session: TreatmentSession
+    window: rules.Window
+    performed_on: dt.date | None
+    appointment: Appointment | None
+    outside_window: bool
+
+
+def windows_for(plan: Plan, sessions: list[TreatmentSession], appointments: Iterable[Appointment], extra_booked=None):
+    """Session rows of one plan from already-loaded sessions and live appointments (no queries)."""
+    performed, booked, booking = {}, {}, {}
+    for session in sessions:
+        if (day := _performed_date(session)) is not None:
+            performed[session.number] = day
+    numbers = {s.pk: s.number for s in sessions}
+    for appointment in sorted(appointments, key=lambda a: a.start):
+        number = numbers.get(appointment.session_id)
+        if number is None or appointment.status not in LIVE_APPOINTMENT_STATUSES:
+            continue
+        booking.setdefault(number, appointment)
+        if number not in performed:
+            booked.setdefault(number, local_date(appointment.start))
+    booked.update(extra_booked or {})
+    count = max([plan.sessions_planned, *numbers.values()]) if numbers else plan.sessions_planned
+    windows = rules.session_windows(
+        plan.start_date, count, plan.interval_days, performed=performed, booked=booked, cfg=plan_config(plan)
+    )
+    rows = []
+    for session in sorted(sessions, key=lambda s: s.number):
+        window = windows[session.number - 1]
+        appointment = booking.get(session.number)
+        outside = bool(
+            appointment
+            and session.number not in performed
+            and rules.outside_window(window, local_date(appointment.start))
+        )
+        rows.append(SessionRow(session, window, performed.get(session.number), appointment, outside))
+    return rows
+
+
+def plan_schedule(plan: Plan) -> dict:
+    """The plan panel: each session's window and booking, follow-ups, and which bookings are outside."""
+    sessions = list(plan.sessions.all())
+    appointments = list(
+        Appointment.objects.filter(plan=plan)
+        .select_related("room", "clinician", "device")
+        .order_by("start")
+    )
+    rows = windows_for(plan, sessions, appointments)
+    followups = [a for a in appointments if a.kind == AppointmentKind.FOLLOW_UP and a.status in LIVE_APPOINTMENT_STATUSES]
+    return {
+        "plan": plan,
+        "session_rows": rows,
+        "followups": followups,
+        "outside_count": sum(row.outside_window for row in rows),
+        "other_appointments": [a for a in appointments if a.status not in LIVE_APPOINTMENT_STATUSES],
+    }
+
+
+# --------------------------------------------------------------------------- flags and holds
+
+
+def _consent_complete(plans: list[Plan]) -> dict[int, bool]:
+    ids = [p.pk for p in plans]
+    try:
+        from plans.selectors.course import plans_consent_complete
+    except ImportError:
+        plans_consent_complete = None
+    if plans_consent_complete is not None:
+        result = plans_consent_complete(ids)
+        if isinstance(result, dict):
+            return {pk: bool(result.get(pk)) for pk in ids}
+        return {pk: pk in set(result) for pk in ids}
+    kinds = defaultdict(set)
+    for plan_id, kind in Consent.objects.filter(plan_id__in=ids).values_list("plan_id", "text__kind"):
+        kinds[plan_id].add(kind)
+    return {p.pk: {p.modality, "exosome"} <= kinds[p.pk] for p in plans}
+
+
+def _open_adverse_events(patient_ids: list[int]) -> dict[int, int]:
+    try:
+        from plans.selectors.visits import open_unreviewed_adverse_events
+    except ImportError:
+        open_unreviewed_adverse_events = None
+    if open_unreviewed_adverse_events is not None:
+        result = open_unreviewed_adverse_events(patient_ids)
+        if isinstance(result, dict):
+            return {pk: (v if isinstance(v, int) else len(v)) for pk, v in result.items()}
+        counts = defaultdict(int)
+        for event in result:
+            counts[event.patient_id] += 1
+        return counts
+    counts = defaultdict(int)
+    events = AdverseEvent.objects.filter(patient_id__in=patient_ids).filter(
+        Q(outcome="ongoing") | Q(reviewed_at__isnull=True)
+    )
+    for patient_id in events.values_list("patient_id", flat=True):
+        counts[patient_id] += 1
+    return counts
+
+
+@dataclasses.dataclass
+class Flags:
+    outside_window: bool = False
+    window: rules.Window | None = None
+    holds: list[str] = dataclasses.field(default_factory=list)
+
+
+def appointment_flags(appointments: list[Appointment]) -> dict[int, Flags]:
+    """Outside-window and hold flags for a page of appointments, in a fixed number of queries.
+
+    Holds (rules.booking_holds) apply to treatment sessions still to come: consent, open adverse events,
+    and topical pauses counted from the day the booking was made.
+    """
+    plans = {a.plan_id: a.plan for a in appointments if a.plan_id}
+    if not plans:
+        return {a.pk: Flags() for a in appointments}
+    sessions = defaultdict(list)
+    for session in TreatmentSession.objects.filter(plan_id__in=plans):
+        sessions[session.plan_id].append(session)
+    live = defaultdict(list)
+    for appointment in Appointment.objects.filter(
+        plan_id__in=plans, session__isnull=False, status__in=LIVE_APPOINTMENT_STATUSES
+    ).only("id", "plan_id", "session_id", "start", "status"):
+        live[appointment.plan_id].append(appointment)
+    adjuncts = defaultdict(list)
+    for adjunct in PlanAdjunct.objects.filter(plan_id__in=plans):
+        adjuncts[adjunct.plan_id].append(rules.AdjunctSpec(adjunct.agent, adjunct.strength, adjunct.pause_days_before))
+    consent = _consent_complete(list(plans.values()))
+    open_events = _open_adverse_events(sorted({p.patient_id for p in plans.values()}))
+
+    by_session = {}
+    for plan_id, plan in plans.items():
+        for row in windows_for(plan, sessions[plan_id], live[plan_id]):
+            by_session[row.session.pk] = row
+    flags = {}
+    for appointment in appointments:
+        flag = Flags()
+        row = by_session.get(appointment.session_id)
+        if row is not None and appointment.status in LIVE_APPOINTMENT_STATUSES:
+            flag.window = row.window
+            flag.outside_window = row.performed_on is None and rules.outside_window(
+                row.window, local_date(appointment.start)
+            )
+        if (
+            appointment.kind == AppointmentKind.SESSION
+            and appointment.plan_id
+            and appointment.status == AppointmentStatus.BOOKED
+        ):
+            day = local_date(appointment.start)
+            flag.holds = rules.booking_holds(
+                consent_complete=consent[appointment.plan_id],
+                open_adverse_events=open_events.get(appointment.plan.patient_id, 0),
+                adjuncts=adjuncts[appointment.plan_id],
+                pause_started_on=None,
+                appointment_date=day,
+                booked_on=min(local_date(appointment.created_at), day),
+            )
+        flags[appointment.pk] = flag
+    return flags
+
+
+# --------------------------------------------------------------------------- calendars
+
+
+def _calendar_queryset():
+    return Appointment.objects.select_related("patient", "room", "device", "clinician", "plan", "session")
+
+
+def _columns(by: str, appointments: list[Appointment], weekdays: set[int]):
+    if by == "clinician":
+        ids = {a.clinician_id for a in appointments if a.clinician_id}
+        ids |= set(ClinicianHours.objects.filter(weekday__in=weekdays).values_list("clinician_id", flat=True))
+        columns = list(User.objects.filter(pk__in=ids).order_by("last_name", "first_name", "username"))
+        key = "clinician_id"
+    else:
+        columns = list(Room.objects.filter(Q(is_active=True) | Q(pk__in={a.room_id for a in appointments})))
+        key = "room_id"
+    return columns, key
+
+
+def day_view(day: dt.date, by: str = "room") -> dict:
+    start, end = day_bounds(day)
+    appointments = list(_calendar_queryset().filter(start__gte=start, start__lt=end).order_by("start", "id"))
+    flags = appointment_flags(appointments)
+    columns, key = _columns(by, appointments, {day.weekday()})
+    grouped = defaultdict(list)
+    for appointment in appointments:
+        appointment.flags = flags[appointment.pk]
+        grouped[getattr(appointment, key)].append(appointment)
+    unassigned = grouped.pop(None, [])
+    return {
+        "day": day,
+        "by": by,
+        "appointments": appointments,
+        "columns": [{"resource": column, "appointments": grouped.get(column.pk, [])} for column in columns],
+        "unassigned": unassigned,
+        "previous_day": day - dt.timedelta(days=1),
+        "next_day": day + dt.timedelta(days=1),
+        "to_call": reminders_to_call(day=day),
+    }
+
+
+def week_view(day: dt.date, by: str = "room") -> dict:
+    monday = day - dt.timedelta(days=day.weekday())
+    days = [monday + dt.timedelta(days=n) for n in range(7)]
+    start, _ = day_bounds(monday)
+    _, end = day_bounds(days[-1])
+    appointments = list(_calendar_queryset().filter(start__gte=start, start__lt=end).order_by("start", "id"))
+    flags = appointment_flags(appointments)
+    columns, key = _columns(by, appointments, set(range(7)))
+    cells = defaultdict(list)
+    for appointment in appointments:
+        appointment.flags = flags[appointment.pk]
+        cells[(getattr(appointment, key), local_date(appointment.start))].append(appointment)
+    rows = [
+        {"resource": column, "days": [cells.get((column.pk, d), []) for d in days]} for column in columns
+    ]
+    unassigned = [cells.get((None, d), []) for d in days]
+    return {
+        "day": day,
+        "by": by,
+        "days": days,
+        "rows": rows,
+        "unassigned": unassigned if any(unassigned) else None,
+        "previous_week": monday - dt.timedelta(days=7),
+        "next_week": monday + dt.timedelta(days=7),
+        "count": len(appointments),
+    }
+
+
+def day_sheet(day: dt.date) -> dict:
+    start, end = day_bounds(day)
+    appointments = list(
+        _calendar_queryset()
+        .filter(start__gte=start, start__lt=end, status__in=LIVE_APPOINTMENT_STATUSES)
+        .order_by("start", "room__name")
+    )
+    flags = appointment_flags(appointments)
+    for appointment in appointments:
+        appointment.flags = flags[appointment.pk]
+    return {"day": day, "appointments": appointments}
+
+
+def reminders_to_call(*, day: dt.date | None = None) -> list[ReminderLog]:
+    """Reminders logged for a phone call, for appointments from the given day (today) on."""
+    start, _ = day_bounds(day or timezone.localdate())
+    return list(
+        ReminderLog.objects.filter(
+            channel="phone", appointment__start__gte=start, appointment__status=AppointmentStatus.BOOKED
+        )
+        .select_related("appointment__patient", "appointment__clinician")
+        .order_by("appointment__start")
+    )
+
+
+def appointment_detail(appointment_id: int) -> Appointment:
+    return _calendar_queryset().get(pk=appointment_id)
+
+
+# --------------------------------------------------------------------------- free slots
+
+
+@dataclasses.dataclass
+class Proposal:
+    kind: str
+    label: str
+    session: TreatmentSession | None = None
+    followup_month: int | None = None
+    window: rules.Window | None = None
+    start: dt.datetime | None = None
+    minutes: int = DEFAULT_APPOINTMENT_MINUTES
+    room: Room | None = None
+    device: Device | None = None
+    clinician: User | None = None
+
+
+class Availability:
+    """Rooms, devices, clinicians' hours and live bookings between two dates, loaded once."""
+
+    def __init__(self, first_day: dt.date, last_day: dt.date, *, exclude_appointment_id=None):
+        self.rooms = list(Room.objects.filter(is_active=True))
+        self.devices = list(Device.objects.filter(is_active=True))
+        self.hours = defaultdict(list)  # weekday -> [(clinician, start, end)]
+        for hours in ClinicianHours.objects.select_related("clinician").filter(clinician__is_active=True):
+            self.hours[hours.weekday].append((hours.clinician, hours.start, hours.end))
+        self.lengths = dict(AppointmentLength.objects.values_list("kind", "minutes"))
+        self.busy = defaultdict(list)  # ("room"|"device"|"clinician"|"patient", id) -> [(start, end)]
+        start, _ = day_bounds(first_day)
+        _, end = day_bounds(last_day)
+        live = Appointment.objects.filter(status__in=LIVE_APPOINTMENT_STATUSES, start__lt=end, end__gt=start)
+        if exclude_appointment_id:
+            live = live.exclude(pk=exclude_appointment_id)
+        for a in live.only("start", "end", "room_id", "device_id", "clinician_id", "patient_id"):
+            self.hold(a.start, a.end, room_id=a.room_id, device_id=a.device_id, clinician_id=a.clinician_id,
+                      patient_id=a.patient_id)
+
+    def hold(self, start, end, *, room_id=None, device_id=None, clinician_id=None, patient_id=None):
+        for name, pk in (("room", room_id), ("device", device_id), ("clinician", clinician_id), ("patient", patient_id)):
+            if pk:
+                self.busy[(name, pk)].append((start, end))
+
+    def free(self, name: str, pk: int, start, end) -> bool:
+        return all(end <= s or start >= e for s, e in self.busy[(name, pk)])
+
+    def find(self, *, first_day, last_day, minutes, modality=None, patient_id, prefer_clinician_id=None,
+             not_before=None):
+        """The first slot from first_day to last_day with a clinician at work, a room and (for a session)
+        a device that performs the modality, all free; None when there is none."""
+        length = dt.timedelta(minutes=minutes)
+        step = dt.timedelta(minutes=SLOT_STEP_MINUTES)
+        devices = [d for d in self.devices if modality in (d.modalities or [])] if modality else [None]
+        day = first_day
+        while day <= last_day:
+            candidates = []
+            for clinician, begin, finish in self.hours[day.weekday()]:
+                moment, close = at(day, begin), at(day, finish)
+                rank = 0 if clinician.pk == prefer_clinician_id else 1
+                while moment + length <= close:
+                    if not_before is None or moment >= not_before:
+                        candidates.append((moment, rank, clinician.username, clinician))
+                    moment += step
+            for moment, _, _, clinician in sorted(candidates, key=lambda c: c[:3]):
+                end = moment + length
+                if not self.free("clinician", clinician.pk, moment, end) or not self.free("patient", patient_id, moment, end):
+                    continue
+                room = next((r for r in self.rooms if self.free("room", r.pk, moment, end)), None)
+                device = next((d for d in devices if d is None or self.free("device", d.pk, moment, end)), False)
+                if room is not None and device is not False:
+                    return moment, room, device, clinician
+            day += dt.timedelta(days=1)
+        return None
+
+
+def _find_in_window(availability, window, today, **kwargs):
+    """The first free slot from the target day to the end of the window, else from the window's start: the
+    course keeps its rhythm (S13, S16) and uses the early days only when the later ones are full."""
+    found = availability.find(first_day=max(window.target, today), last_day=window.latest, **kwargs)
+    if found is None and window.earliest < window.target:
+        found = availability.find(first_day=max(window.earliest, today),
+                                  last_day=window.target - dt.timedelta(days=1), **kwargs)
+    return found
+
+
+def propose_course(plan: Plan, *, now: dt.datetime | None = None) -> list[Proposal]:
+    """For each unperformed, unbooked session the first free slot inside its window (each window counted
+    from the previous session as performed, booked or proposed), then the follow-ups (S16). None of the
+    proposals is saved: the desk confirms them with services.course_book."""
+    now = now or timezone.now()
+    today = local_date(now)
+    cfg = plan_config(plan)
+    sessions = list(plan.sessions.all())
+    appointments = list(Appointment.objects.filter(plan=plan, status__in=LIVE_APPOINTMENT_STATUSES))
+    rows = windows_for(plan, sessions, appointments)
+    last_window = rows[-1].window if rows else None
+    horizon_end = (last_window.latest if last_window else plan.start_date) + dt.timedelta(
+        days=31 * (max(cfg.followup_months, default=0) + 3)
+    )
+    availability = Availability(today, horizon_end)
+    minutes = appointment_minutes(AppointmentKind.SESSION, plan.modality, availability.lengths)
+    proposals, extra_booked = [], {}
+    latest_date = None
+    for row in rows:
+        number = row.session.number
+        window = windows_for(plan, sessions, appointments, extra_booked)[number - 1].window
+        if row.performed_on or row.appointment:
+            latest_date = row.performed_on or local_date(row.appointment.start)
+            continue
+        if row.session.status not in BOOKABLE_SESSION_STATUSES:
+            continue
+        proposal = Proposal(AppointmentKind.SESSION, f"Session {number}", session=row.session, window=window,
+                            minutes=minutes)
+        found = _find_in_window(availability, window, today, minutes=minutes, modality=plan.modality,
+                                patient_id=plan.patient_id, prefer_clinician_id=plan.created_by_id, not_before=now)
+        if found:
+            proposal.start, proposal.room, proposal.device, proposal.clinician = found
+            end = proposal.start + dt.timedelta(minutes=minutes)
+            availability.hold(proposal.start, end, room_id=proposal.room.pk, device_id=proposal.device.pk,
+                              clinician_id=proposal.clinician.pk, patient_id=plan.patient_id)
+            extra_booked[number] = latest_date = local_date(proposal.start)
+        else:
+            latest_date = window.target
+        proposals.append(proposal)
+
+    booked_months = {a.followup_month for a in appointments if a.kind == AppointmentKind.FOLLOW_UP}
+    follow_minutes = appointment_minutes(AppointmentKind.FOLLOW_UP, lengths=availability.lengths)
+    if latest_date is not None:
+        for month, target in zip(cfg.followup_months, rules.followup_dates(latest_date, cfg=cfg), strict=True):
+            if month in booked_months:
+                continue
+            window = rules.Window(
+                number=month, target=target, earliest=target - dt.timedelta(days=cfg.window_before_days),
+                latest=target + dt.timedelta(days=cfg.window_after_days),
+            )
+            proposal = Proposal(AppointmentKind.FOLLOW_UP, f"Follow-up at {month} month{'s' if month > 1 else ''}",
+                                followup_month=month, window=window, minutes=follow_minutes)
+            found = _find_in_window(availability, window, today, minutes=follow_minutes, patient_id=plan.patient_id,
+                                    prefer_clinician_id=plan.created_by_id, not_before=now)
+            if found:
+                proposal.start, proposal.room, _, proposal.clinician = found
+                availability.hold(proposal.start, proposal.start + dt.timedelta(minutes=follow_minutes),
+                                  room_id=proposal.room.pk, clinician_id=proposal.clinician.pk,
+                                  patient_id=plan.patient_id)
+            proposals.append(proposal)
+    return proposals
+
+
+def booking_choices() -> dict:
+    """Rooms, devices and clinicians for the booking forms."""
+    clinician_ids = ClinicianHours.objects.values_list("clinician_id", flat=True)
+    return {
+        "rooms": Room.objects.filter(is_active=True),
+        "devices": Device.objects.filter(is_active=True),
+        "clinicians": User.objects.filter(is_active=True, pk__in=clinician_ids).order_by("last_name", "first_name"),
+    }
+
+
+def bookable_sessions_queryset(patient):
+    """Sessions of the patient's active plans not performed and not booked yet."""
+    return (
+        TreatmentSession.objects.filter(
+            plan__patient=patient, plan__state="active", status__in=BOOKABLE_SESSION_STATUSES
+        )
+        .exclude(appointments__status__in=LIVE_APPOINTMENT_STATUSES)
+        .select_related("plan")
+        .order_by("plan_id", "number")
+    )
+
+
+def bookable_sessions(patient) -> list[TreatmentSession]:
+    return list(bookable_sessions_queryset(patient))
+
+
+# --------------------------------------------------------------------------- resources and feeds
+
+
+def resources_overview() -> dict:
+    return {
+        "rooms": list(Room.objects.all()),
+        "devices": list(Device.objects.all()),
+        "hours": list(ClinicianHours.objects.select_related("clinician").order_by(
+            "clinician__last_name", "clinician_id", "weekday", "start")),
+        "lengths": list(AppointmentLength.objects.all()),
+    }
+
+
+def feed_token_for(user) -> CalendarFeedToken | None:
+    return CalendarFeedToken.objects.filter(user=user).first()
+
+
+def feed_appointments(token: str, *, now: dt.datetime | None = None):
+    """(clinician, appointments) for a feed token, or None for an unknown token."""
+    feed = CalendarFeedToken.objects.select_related("user").filter(token=token, user__is_active=True).first()
+    if feed is None:
+        return None
+    now = now or timezone.now()
+    appointments = list(
+        Appointment.objects.filter(
+            clinician=feed.user, status__in=LIVE_APPOINTMENT_STATUSES,
+            start__gte=now - dt.timedelta(days=30), start__lt=now + dt.timedelta(days=366),
+        ).select_related("patient", "room", "device").order_by("start")
+    )
+    return feed.user, appointments
+
+
+def reminder_candidates(*, now: dt.datetime, days_before: int) -> list[int]:
+    """Booked appointments starting within the next days_before days that have no reminder logged yet."""
+    return list(
+        Appointment.objects.filter(
+            status=AppointmentStatus.BOOKED, start__gt=now, start__lte=now + dt.timedelta(days=days_before),
+            reminders__isnull=True,
+        ).order_by("start").values_list("pk", flat=True)
+    )
+
+
+# --------------------------------------------------------------------------- panels
+
+
+def _plan_panel(plan, user):
+    if not user.has_perm("plans.view_appointment"):
+        return None
+    context = plan_schedule(plan)
+    context["can_book"] = user.has_perm("plans.add_appointment") and plan.state == "active"
+    return context
+
+
+def _patient_panel(patient, user):
+    if not user.has_perm("plans.view_appointment"):
+        return None
+    upcoming = list(
+        Appointment.objects.filter(patient=patient, start__gte=day_bounds(timezone.localdate())[0])
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("room", "clinician", "session")
+        .order_by("start")[:20]
+    )
+    can_book = user.has_perm("plans.add_appointment")
+    active_plans = list(Plan.objects.active().filter(patient=patient)) if can_book else []
+    return {"upcoming_appointments": upcoming, "bookable_plans": active_plans, "can_book": can_book,
+            "patient_id": patient.pk}
+
+
+def _dashboard_panel(user):
+    if not user.has_perm("plans.view_appointment"):
+        return None
+    start, end = day_bounds(timezone.localdate())
+    today = list(
+        Appointment.objects.filter(start__gte=start, start__lt=end)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("patient", "room", "clinician")
+        .order_by("start")
+    )
+    return {"schedule_today": today}
+
+
+register_plan_panel("plans/scheduling/includes/plan_panel.html", _plan_panel)
+register_patient_panel("plans/scheduling/includes/patient_panel.html", _patient_panel)
+register_panel("plans/scheduling/includes/dashboard_panel.html", _dashboard_panel)
+
