@@ -7,3 +7,4 @@ class PlansConfig(AppConfig):
 
     def ready(self):
         import plans.selectors.scheduling  # noqa: F401  (registers the dashboard panel)
+        import plans.selectors.visits  # noqa: F401  (registers the open adverse events dashboard panel)

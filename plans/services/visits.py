@@ -1,0 +1,552 @@
+"""Every write of the visits area: pre-session checks, performed sessions and their amendments, assessments,
+photos, adverse events, exosome products and lots.
+
+Each service owns its transaction, locks the row it changes, validates with ``full_clean()`` and keeps history
+(django-simple-history, plus SessionAmendment / AdverseEventNote for corrections). Clinical meaning comes from
+``plans.rules``; errors are the module constants below so tests and forms can match them.
+"""
+
+import io
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from plans import rules
+from plans.config import rule_config
+from plans.models import (
+    AdverseEvent,
+    AdverseEventNote,
+    AdverseEventOutcome,
+    Assessment,
+    ExosomeProduct,
+    Lot,
+    Photo,
+    Plan,
+    PlanState,
+    PreSessionCheck,
+    SessionAmendment,
+    SessionStatus,
+    TreatmentSession,
+)
+from plans.models.visits import MASI_FIELDS
+
+ERR_PLAN_NOT_ACTIVE = "Sessions are recorded only on an active course plan."
+ERR_SESSION_COMPLETED = "This session is already recorded; change it through an amendment with a reason."
+ERR_SESSION_NOT_COMPLETED = "Only a recorded (completed) session can be amended."
+ERR_SESSION_CLOSED = "This session is {status}; it cannot be started."
+ERR_NEEDS_PASSING_CHECK = "Run a passing pre-session check today before recording the session."
+ERR_LOT_EXPIRED = "Lot {lot} expired on {expiry:%Y-%m-%d}, before the session date: it cannot be used."
+ERR_LOT_RECALLED = "Lot {lot} was recalled ({reason}): it cannot be used."
+ERR_WARNINGS_UNCONFIRMED = "Some settings are outside the usual range: tick the confirmation to record them."
+ERR_NO_CHANGES = "Nothing was changed."
+ERR_REASON_REQUIRED = "Give the reason for this amendment."
+ERR_PERFORMED_IN_FUTURE = "The session cannot be recorded as performed in the future."
+ERR_ASSESSMENT_TARGET = "An assessment belongs to a patient's plan or session."
+ERR_PHOTO_TYPE = "Upload a JPEG or PNG photo."
+ERR_PHOTO_TOO_LARGE = "The photo is larger than {limit_mb} MB."
+ERR_AE_ALREADY_REVIEWED = "This adverse event is already reviewed."
+ERR_AE_OUTCOME = "Choose resolved or resolved with sequelae."
+ERR_AE_RESOLVED_BEFORE_ONSET = "The resolution date cannot be before the onset."
+ERR_AE_RESOLVED_ON_REQUIRED = "Give the date it resolved."
+ERR_DATE_IN_FUTURE = "This date cannot be in the future."
+ERR_LOT_ALREADY_RECALLED = "This lot is already recalled."
+ERR_RECALL_REASON = "Give the reason for the recall."
+
+# What a performed session records; the amendment compares and stores these (before/after).
+SESSION_RECORD_FIELDS = [
+    "performed_at", "performed_by", "device_name", "device_settings", "exosome_lot", "exosome_volume_ml",
+    "exosome_applied", "zones", "anaesthetic", "notes",
+]
+# What an adverse-event correction may change.
+AE_CORRECTABLE_FIELDS = ["ae_type", "onset_date", "grade", "serious", "description", "action_taken", "lot"]
+
+
+def _user_label(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def lot_usability_error(lot: Lot | None, day: date) -> str | None:
+    """Why a lot cannot be recorded on this day (recalled, or expired before it), or None (§6: S58, S59)."""
+    if lot is None:
+        return None
+    if lot.recalled_at is not None:
+        return ERR_LOT_RECALLED.format(lot=lot.number, reason=lot.recall_reason or "no reason given")
+    if lot.expiry_date < day:
+        return ERR_LOT_EXPIRED.format(lot=lot.number, expiry=lot.expiry_date)
+    return None
+
+
+def _session_locked(session: TreatmentSession) -> TreatmentSession:
+    # Lock the session row, then read its plan (a separate query: select_for_update with nullable joins is
+    # refused on PostgreSQL, and only the session row is being changed).
+    locked = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+    locked.plan = Plan.objects.select_related("patient").get(pk=locked.plan_id)
+    return locked
+
+
+def _require_active_plan(session: TreatmentSession) -> None:
+    if session.plan.state != PlanState.ACTIVE:
+        raise ValidationError(ERR_PLAN_NOT_ACTIVE)
+
+
+# --- pre-session check (§3, §9) --------------------------------------------------------------------------
+
+
+def open_unreviewed_count(patient_id: int) -> int:
+    return AdverseEvent.objects.filter(patient_id=patient_id, reviewed_at__isnull=True).count()
+
+
+@transaction.atomic
+def pre_session_check_record(*, session: TreatmentSession, answers: rules.PreSessionAnswers, by) -> PreSessionCheck:
+    """Record the day-of-treatment answers; a failed check blocks the session with its reasons (kept)."""
+    session = _session_locked(session)
+    _require_active_plan(session)
+    if session.status not in (SessionStatus.PLANNED, SessionStatus.BLOCKED):
+        raise ValidationError(ERR_SESSION_CLOSED.format(status=session.get_status_display().lower()))
+    if not session.plan.patient.hsv_history:
+        answers = replace(answers, antiviral_taken=None)  # asked only with HSV history (S28, S29)
+    blockers = rules.pre_session_blockers(answers, session.plan.modality, open_unreviewed_count(session.plan.patient_id))
+    check = PreSessionCheck(
+        session=session,
+        pregnant=answers.pregnant,
+        new_medicines=answers.new_medicines.strip(),
+        recent_sun_or_tan=answers.recent_sun_or_tan,
+        active_lesion_or_infection=answers.active_lesion_or_infection,
+        topical_pauses_kept=answers.topical_pauses_kept,
+        antiviral_taken=answers.antiviral_taken,
+        passed=not blockers,
+        blockers=blockers,
+        by=by,
+    )
+    check.full_clean()
+    check.save()
+    new_status = SessionStatus.BLOCKED if blockers else SessionStatus.PLANNED
+    if session.status != new_status:
+        session.status = new_status
+        session._history_user = by
+        session.save(update_fields=["status"])
+    return check
+
+
+def passing_check_today(session: TreatmentSession) -> PreSessionCheck | None:
+    """The latest check if it passed and was taken today (clinic time), else None."""
+    latest = session.checks.order_by("-at", "-id").first()
+    if latest is None or not latest.passed or timezone.localdate(latest.at) != timezone.localdate():
+        return None
+    return latest
+
+
+# --- performing and amending a session (§2, §6) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    performed_at: datetime
+    performed_by: object
+    device_name: str
+    device_settings: dict
+    exosome_lot: Lot | None
+    exosome_volume_ml: Decimal | None
+    exosome_applied: str = ""
+    zones: str = ""
+    anaesthetic: str = ""
+    notes: str = ""
+
+
+def _validate_record(modality: str, record: SessionRecord, *, confirm_warnings: bool) -> dict:
+    """Device settings checked by the rules (errors refuse, warnings need confirming) and the lot usable."""
+    errors: dict[str, list[str]] = {}
+    check = rules.check_device_settings(modality, record.device_settings, rule_config())
+    for field, message in check.errors.items():
+        errors.setdefault(field, []).append(message)
+    if check.warnings and not confirm_warnings:
+        for field, message in check.warnings.items():
+            errors.setdefault(field, []).append(message)
+        errors.setdefault("confirm_warnings", []).append(ERR_WARNINGS_UNCONFIRMED)
+    if record.performed_at > timezone.now() + timedelta(minutes=5):
+        errors.setdefault("performed_at", []).append(ERR_PERFORMED_IN_FUTURE)
+    lot_error = lot_usability_error(record.exosome_lot, timezone.localdate(record.performed_at))
+    if lot_error:
+        errors.setdefault("exosome_lot", []).append(lot_error)
+    if errors:
+        raise ValidationError(errors)
+    return dict(check.warnings)
+
+
+@transaction.atomic
+def session_record(*, session: TreatmentSession, record: SessionRecord, confirm_warnings: bool, by) -> TreatmentSession:
+    """Record what was done; the session becomes completed and from then on changes only by amendment."""
+    session = _session_locked(session)
+    _require_active_plan(session)
+    if session.status == SessionStatus.COMPLETED:
+        raise ValidationError(ERR_SESSION_COMPLETED)
+    if session.status not in (SessionStatus.PLANNED, SessionStatus.BLOCKED):
+        raise ValidationError(ERR_SESSION_CLOSED.format(status=session.get_status_display().lower()))
+    if passing_check_today(session) is None:
+        raise ValidationError(ERR_NEEDS_PASSING_CHECK)
+    warnings = _validate_record(session.plan.modality, record, confirm_warnings=confirm_warnings)
+    for name in SESSION_RECORD_FIELDS:
+        setattr(session, name, getattr(record, name))
+    if warnings:
+        session.device_settings = {**record.device_settings, "confirmed_warnings": warnings}
+    session.modality = session.plan.modality
+    session.status = SessionStatus.COMPLETED
+    session.completed_at = timezone.now()
+    session._history_user = by
+    session.full_clean()
+    session.save()
+    return session
+
+
+def _snapshot_value(value):
+    if isinstance(value, Lot):
+        return {"id": value.pk, "label": f"{value.product.name} lot {value.number}"}
+    if hasattr(value, "get_username"):
+        return {"id": value.pk, "label": _user_label(value)}
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")  # 1.50 and 1.5 are the same volume
+    return value
+
+
+def session_snapshot(session: TreatmentSession, fields=SESSION_RECORD_FIELDS) -> dict:
+    return {name: _snapshot_value(getattr(session, name)) for name in fields}
+
+
+@transaction.atomic
+def session_amend(
+    *, session: TreatmentSession, record: SessionRecord, reason: str, confirm_warnings: bool, by
+) -> SessionAmendment:
+    """Correct a completed session: the values before and after are kept with the reason, who and when."""
+    if not reason.strip():
+        raise ValidationError({"reason": ERR_REASON_REQUIRED})
+    session = _session_locked(session)
+    if session.status != SessionStatus.COMPLETED:
+        raise ValidationError(ERR_SESSION_NOT_COMPLETED)
+    modality = session.modality or session.plan.modality
+    # A lot already on the session stays acceptable (it was usable when given); a new lot must be usable.
+    to_check = record if record.exosome_lot != session.exosome_lot else replace(record, exosome_lot=None)
+    warnings = _validate_record(modality, to_check, confirm_warnings=confirm_warnings)
+    before = session_snapshot(session)
+    for name in SESSION_RECORD_FIELDS:
+        setattr(session, name, getattr(record, name))
+    if warnings:
+        session.device_settings = {**record.device_settings, "confirmed_warnings": warnings}
+    after = session_snapshot(session)
+    changed = [name for name in SESSION_RECORD_FIELDS if before[name] != after[name]]
+    if not changed:
+        raise ValidationError(ERR_NO_CHANGES)
+    session._history_user = by
+    session._change_reason = f"Amendment: {reason.strip()}"[:100]
+    session.full_clean()
+    session.save()
+    amendment = SessionAmendment(
+        session=session,
+        reason=reason.strip(),
+        before={name: before[name] for name in changed},
+        after={name: after[name] for name in changed},
+        by=by,
+    )
+    amendment.full_clean()
+    amendment.save()
+    return amendment
+
+
+# --- assessments (§1, §9) ------------------------------------------------------------------------------------
+
+
+def _region_scores(components: dict) -> dict[str, rules.RegionScore]:
+    return {
+        region: rules.RegionScore(
+            area=components[f"{region}_area"],
+            darkness=components[f"{region}_darkness"],
+            homogeneity=components[f"{region}_homogeneity"],
+        )
+        for region in rules.MASI_REGIONS
+    }
+
+
+@transaction.atomic
+def assessment_record(
+    *,
+    kind: str,
+    taken_on: date,
+    components: dict,
+    by,
+    plan: Plan | None = None,
+    session: TreatmentSession | None = None,
+    melasqol_items: list[int] | None = None,
+    notes: str = "",
+) -> Assessment:
+    """MASI and mMASI are computed here from the components (S1, S3), never taken from the form."""
+    if session is not None:
+        plan = session.plan
+    if plan is None:
+        raise ValidationError(ERR_ASSESSMENT_TARGET)
+    if taken_on > timezone.localdate():
+        raise ValidationError({"taken_on": ERR_DATE_IN_FUTURE})
+    try:
+        regions = _region_scores(components)
+        masi = rules.masi(regions)  # S1, S2
+        mmasi = rules.mmasi(regions)  # S3
+        melasqol_total = rules.melasqol(melasqol_items) if melasqol_items else None  # S6
+    except (KeyError, ValueError) as exc:
+        raise ValidationError(str(exc)) from exc
+    assessment = Assessment(
+        patient=plan.patient,
+        plan=plan,
+        session=session,
+        kind=kind,
+        taken_on=taken_on,
+        rater=by,
+        masi=masi,
+        mmasi=mmasi,
+        melasqol_items=list(melasqol_items or []),
+        melasqol_total=melasqol_total,
+        notes=notes,
+        **{name: components[name] for name in MASI_FIELDS},
+    )
+    assessment._history_user = by
+    assessment.full_clean()
+    assessment.save()
+    return assessment
+
+
+# --- photos (§9) -----------------------------------------------------------------------------------------------
+
+PHOTO_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
+
+
+def photo_check_upload(upload) -> str:
+    """The image format ("JPEG"/"PNG") read from the content by Pillow, or ValidationError."""
+    if upload.size > settings.PHOTO_MAX_BYTES:
+        raise ValidationError(ERR_PHOTO_TOO_LARGE.format(limit_mb=settings.PHOTO_MAX_BYTES // (1024 * 1024)))
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image_format = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(ERR_PHOTO_TYPE) from exc
+    finally:
+        upload.seek(0)
+    if image_format not in PHOTO_FORMATS:
+        raise ValidationError(ERR_PHOTO_TYPE)
+    return image_format
+
+
+def _reencoded_without_metadata(upload, image_format: str) -> bytes:
+    """Only the pixels survive: EXIF (GPS included), XMP, comments and text chunks are dropped."""
+    upload.seek(0)
+    with Image.open(upload) as original:
+        image = ImageOps.exif_transpose(original)  # keep the orientation the camera meant, then drop EXIF
+    if image.mode == "P" or (image_format == "JPEG" and image.mode not in ("RGB", "L")):
+        image = image.convert("RGBA" if image_format == "PNG" else "RGB")
+    pixels = Image.frombytes(image.mode, image.size, image.tobytes())  # a fresh image carries no metadata
+    out = io.BytesIO()
+    if image_format == "JPEG":
+        pixels.save(out, format="JPEG", quality=92)
+    else:
+        pixels.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+@transaction.atomic
+def photo_upload(
+    *, patient, view: str, taken_on: date, upload, by, session: TreatmentSession | None = None
+) -> Photo:
+    try:
+        image_format = photo_check_upload(upload)
+    except ValidationError as exc:
+        raise ValidationError({"image": exc.messages}) from exc
+    if taken_on > timezone.localdate():
+        raise ValidationError({"taken_on": ERR_DATE_IN_FUTURE})
+    content_type, extension = PHOTO_FORMATS[image_format]
+    data = _reencoded_without_metadata(upload, image_format)
+    photo = Photo(
+        patient=patient, session=session, taken_on=taken_on, view=view, content_type=content_type, uploaded_by=by
+    )
+    # A random name: nothing about the patient in the path.
+    photo.image.save(f"{uuid.uuid4().hex}.{extension}", ContentFile(data), save=False)
+    try:
+        photo.full_clean()
+        photo.save()
+    except Exception:
+        photo.image.storage.delete(photo.image.name)
+        raise
+    return photo
+
+
+# --- adverse events (§7) -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def adverse_event_record(
+    *,
+    patient,
+    ae_type: str,
+    onset_date: date,
+    grade: int,
+    serious: bool,
+    description: str,
+    by,
+    action_taken: str = "",
+    plan: Plan | None = None,
+    session: TreatmentSession | None = None,
+    lot: Lot | None = None,
+) -> AdverseEvent:
+    """Against a session (lot from the session) or between sessions of a plan."""
+    if session is not None:
+        plan = session.plan
+        lot = session.exosome_lot if lot is None else lot
+    if onset_date > timezone.localdate():
+        raise ValidationError({"onset_date": ERR_DATE_IN_FUTURE})
+    if ae_type not in rules.AE_TYPE_KEYS:
+        raise ValidationError({"ae_type": rules.ERR_UNKNOWN_AE_TYPE.format(ae_type=ae_type)})
+    event = AdverseEvent(
+        patient=patient,
+        plan=plan,
+        session=session,
+        ae_type=ae_type,
+        onset_date=onset_date,
+        grade=grade,
+        serious=serious,
+        description=description,
+        action_taken=action_taken,
+        lot=lot,
+        recorded_by=by,
+    )
+    event._history_user = by
+    event.full_clean()
+    event.save()
+    return event
+
+
+@transaction.atomic
+def adverse_event_add_note(*, event: AdverseEvent, note: str, by) -> AdverseEventNote:
+    AdverseEvent.objects.select_for_update().get(pk=event.pk)
+    entry = AdverseEventNote(event=event, note=note.strip(), by=by)
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def adverse_event_review(*, event: AdverseEvent, by, note: str = "") -> AdverseEvent:
+    """A clinician's review releases the hold on the next session (§9)."""
+    event = AdverseEvent.objects.select_for_update().get(pk=event.pk)
+    if event.reviewed_at is not None:
+        raise ValidationError(ERR_AE_ALREADY_REVIEWED)
+    event.reviewed_by = by
+    event.reviewed_at = timezone.now()
+    event._history_user = by
+    event._change_reason = "Reviewed"
+    event.full_clean()
+    event.save()
+    if note.strip():
+        AdverseEventNote.objects.create(event=event, note=f"Review: {note.strip()}", by=by)
+    return event
+
+
+@transaction.atomic
+def adverse_event_resolve(*, event: AdverseEvent, outcome: str, resolved_on: date | None, by) -> AdverseEvent:
+    event = AdverseEvent.objects.select_for_update().get(pk=event.pk)
+    if outcome not in (AdverseEventOutcome.RESOLVED, AdverseEventOutcome.RESOLVED_SEQUELAE):
+        raise ValidationError({"outcome": ERR_AE_OUTCOME})
+    if resolved_on is None:
+        raise ValidationError({"resolved_on": ERR_AE_RESOLVED_ON_REQUIRED})
+    if resolved_on < event.onset_date:
+        raise ValidationError({"resolved_on": ERR_AE_RESOLVED_BEFORE_ONSET})
+    if resolved_on > timezone.localdate():
+        raise ValidationError({"resolved_on": ERR_DATE_IN_FUTURE})
+    event.outcome = outcome
+    event.resolved_on = resolved_on
+    event._history_user = by
+    event._change_reason = "Outcome recorded"
+    event.full_clean()
+    event.save()
+    return event
+
+
+def _ae_value(event, name):
+    value = getattr(event, name)
+    if isinstance(value, Lot):
+        return f"{value.product.name} lot {value.number}"
+    return _snapshot_value(value)
+
+
+@transaction.atomic
+def adverse_event_correct(*, event: AdverseEvent, changes: dict, reason: str, by) -> AdverseEvent:
+    """Correct recorded facts: the change is kept in the history and as a note with before/after."""
+    if not reason.strip():
+        raise ValidationError({"reason": ERR_REASON_REQUIRED})
+    event = AdverseEvent.objects.select_for_update().get(pk=event.pk)
+    before = {name: _ae_value(event, name) for name in AE_CORRECTABLE_FIELDS}
+    for name, value in changes.items():
+        if name in AE_CORRECTABLE_FIELDS:
+            setattr(event, name, value)
+    if event.onset_date > timezone.localdate():
+        raise ValidationError({"onset_date": ERR_DATE_IN_FUTURE})
+    after = {name: _ae_value(event, name) for name in AE_CORRECTABLE_FIELDS}
+    changed = [name for name in AE_CORRECTABLE_FIELDS if before[name] != after[name]]
+    if not changed:
+        raise ValidationError(ERR_NO_CHANGES)
+    event._history_user = by
+    event._change_reason = f"Correction: {reason.strip()}"[:100]
+    event.full_clean()
+    event.save()
+    lines = [f"{name.replace('_', ' ')}: {before[name]} → {after[name]}" for name in changed]
+    AdverseEventNote.objects.create(
+        event=event, note=f"Correction ({reason.strip()}):\n" + "\n".join(lines), by=by
+    )
+    return event
+
+
+# --- products and lots (§6) ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def product_create(*, name, manufacturer, source, storage_format, storage_rule, by) -> ExosomeProduct:
+    product = ExosomeProduct(
+        name=name, manufacturer=manufacturer, source=source, storage_format=storage_format, storage_rule=storage_rule
+    )
+    product._history_user = by
+    product.full_clean()
+    product.save()
+    return product
+
+
+@transaction.atomic
+def lot_receive(*, product: ExosomeProduct, number: str, expiry_date: date, received_on: date, quantity: int, by) -> Lot:
+    if received_on > timezone.localdate():
+        raise ValidationError({"received_on": ERR_DATE_IN_FUTURE})
+    lot = Lot(product=product, number=number.strip(), expiry_date=expiry_date, received_on=received_on, quantity=quantity)
+    lot._history_user = by
+    lot.full_clean()
+    lot.save()
+    return lot
+
+
+@transaction.atomic
+def lot_recall(*, lot: Lot, reason: str, by) -> Lot:
+    """A recalled lot can no longer be recorded; its where-used list tells whom to contact (S58)."""
+    if not reason.strip():
+        raise ValidationError({"reason": ERR_RECALL_REASON})
+    lot = Lot.objects.select_for_update().get(pk=lot.pk)
+    if lot.recalled_at is not None:
+        raise ValidationError(ERR_LOT_ALREADY_RECALLED)
+    lot.recalled_at = timezone.now()
+    lot.recall_reason = reason.strip()
+    lot._history_user = by
+    lot.full_clean()
+    lot.save()
+    return lot
