@@ -1,0 +1,274 @@
+"""Reads for courses: the plan page (timeline, findings, consent), the builder's preview, templates and texts.
+
+Each function does a fixed number of queries whatever the number of sessions, adjuncts or consents.
+"""
+
+import dataclasses
+import datetime as dt
+
+from django.db.models import Exists, OuterRef, Prefetch
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from plans import rules
+from plans.config import rule_config
+from plans.models import (
+    Appointment,
+    Consent,
+    ConsentKind,
+    ConsentText,
+    FindingOverride,
+    Plan,
+    PlanState,
+    ProtocolTemplate,
+    TreatmentSession,
+)
+from plans.models.scheduling import LIVE_APPOINTMENT_STATUSES
+from plans.models.visits import SessionStatus
+
+SESSION_PLANNED = "planned"
+SESSION_SCHEDULED = "scheduled"
+SESSION_DONE = "done"
+SESSION_MISSED = "missed"
+
+_SCREENING_FIELDS = [f.name for f in dataclasses.fields(rules.ScreeningAnswers) if f.name != "screening_confirmed_on"]
+
+
+def _local_date(moment: dt.datetime | None) -> dt.date | None:
+    return timezone.localdate(moment) if moment else None
+
+
+def screening_answers(patient) -> rules.ScreeningAnswers:
+    values = {name: getattr(patient, name) for name in _SCREENING_FIELDS}
+    values["photosensitising_medicines"] = values["photosensitising_medicines"] or ""
+    values["allergies"] = values["allergies"] or ""
+    return rules.ScreeningAnswers(**values, screening_confirmed_on=_local_date(patient.screening_confirmed_at))
+
+
+def adjunct_specs(adjuncts) -> list[rules.AdjunctSpec]:
+    return [
+        rules.AdjunctSpec(agent=a.agent, strength=a.strength or "", pause_days_before=a.pause_days_before or 0)
+        for a in adjuncts
+    ]
+
+
+def plan_config(plan: Plan | None = None) -> rules.RuleConfig:
+    """The clinic's rule config, with the plan's own session window when a plan is given."""
+    cfg = rule_config()
+    if plan is None:
+        return cfg
+    return dataclasses.replace(cfg, window_before_days=plan.window_before_days, window_after_days=plan.window_after_days)
+
+
+def plan_findings(plan: Plan, today: dt.date | None = None) -> list[rules.Finding]:
+    """Contraindication findings for the plan: the patient's answers × modality × adjuncts (rules.screen)."""
+    today = today or timezone.localdate()
+    return rules.screen(
+        screening_answers(plan.patient), plan.modality, adjunct_specs(plan.adjuncts.all()), today, plan_config()
+    )
+
+
+def consent_status(plan: Plan) -> dict:
+    """Which consents are recorded. Uses plan.consents (prefetch ``consents__text`` to avoid queries)."""
+    by_kind: dict[str, Consent] = {}
+    for consent in sorted(plan.consents.all(), key=lambda c: c.signed_at):
+        by_kind[consent.text.kind] = consent  # latest signed wins
+    modality = by_kind.get(plan.modality)
+    exosome = by_kind.get(ConsentKind.EXOSOME)
+    return {
+        "modality": modality is not None,
+        "exosome": exosome is not None,
+        "complete": modality is not None and exosome is not None,
+        "modality_consent": modality,
+        "exosome_consent": exosome,
+        "modality_kind": plan.modality,
+        "exosome_kind": ConsentKind.EXOSOME.value,
+    }
+
+
+def plans_consent_complete(plan_ids) -> set[int]:
+    """The plans among plan_ids with consent for their modality and for exosome use, in one query."""
+    for_plan = Consent.objects.filter(plan=OuterRef("pk"))
+    return set(
+        Plan.objects.filter(pk__in=list(plan_ids))
+        .filter(Exists(for_plan.filter(text__kind=OuterRef("modality"))))
+        .filter(Exists(for_plan.filter(text__kind=ConsentKind.EXOSOME)))
+        .values_list("pk", flat=True)
+    )
+
+
+def activation_state(plan: Plan, today: dt.date | None = None) -> dict:
+    """Findings, overrides, consent and staleness, and what still blocks activation (rules.activation_blockers)."""
+    today = today or timezone.localdate()
+    cfg = plan_config()
+    findings = plan_findings(plan, today)
+    overrides = {o.code: o for o in plan.overrides.all()}
+    consent = consent_status(plan)
+    stale = rules.screening_is_stale(_local_date(plan.patient.screening_confirmed_at), today, cfg)
+    blockers = rules.activation_blockers(
+        findings, set(overrides), consent["modality"], consent["exosome"], stale
+    )
+    rows = [{"finding": f, "override": overrides.get(f.code)} for f in findings]
+    return {
+        "findings": findings, "finding_rows": rows, "overrides": overrides, "consent": consent,
+        "screening_stale": stale, "blockers": blockers,
+    }
+
+
+# --- Timeline ---------------------------------------------------------------------------------------------
+
+
+def _rows(windows, sessions_by_number, appointments_by_number, performed, today):
+    rows = []
+    for window in windows:
+        session = sessions_by_number.get(window.number)
+        appointment = appointments_by_number.get(window.number)
+        if session is not None and session.status == SessionStatus.COMPLETED:
+            status = SESSION_DONE
+        elif session is not None and session.status == SessionStatus.MISSED:
+            status = SESSION_MISSED
+        elif appointment is not None:
+            status = SESSION_SCHEDULED
+        else:
+            status = SESSION_PLANNED
+        rows.append(
+            {
+                "window": window, "session": session, "appointment": appointment, "status": status,
+                "performed_on": performed.get(window.number),
+                "overdue": status == SESSION_PLANNED and today is not None and window.latest < today,
+                "blocked": session is not None and session.status == SessionStatus.BLOCKED,
+            }
+        )
+    return rows
+
+
+def course_timeline(
+    *, start: dt.date, sessions: int, interval_days: int, cfg: rules.RuleConfig, followup_months,
+    performed=None, booked=None,
+) -> dict:
+    """Targets and windows for every session, and the follow-up dates after the last one (pure)."""
+    windows = rules.session_windows(start, sessions, interval_days, performed, booked, cfg)
+    performed, booked = performed or {}, booked or {}
+    last = windows[-1]
+    last_date = performed.get(last.number) or booked.get(last.number) or last.target
+    return {"windows": windows, "followups": rules.followup_dates(last_date, list(followup_months), cfg)}
+
+
+def plan_timeline(plan: Plan, today: dt.date | None = None) -> dict:
+    """The course timeline: one row per planned session (status planned/scheduled/done/missed) and follow-ups.
+
+    Uses plan.sessions (prefetched by plan_for_page) plus one query for live appointments.
+    """
+    today = today or timezone.localdate()
+    sessions = {s.number: s for s in plan.sessions.all() if s.number <= plan.sessions_planned}
+    performed = {
+        number: _local_date(s.performed_at or s.completed_at)
+        for number, s in sessions.items()
+        if s.status == SessionStatus.COMPLETED and (s.performed_at or s.completed_at)
+    }
+    appointments = {}
+    live = (
+        Appointment.objects.filter(session__plan=plan, status__in=LIVE_APPOINTMENT_STATUSES)
+        .select_related("session")
+        .order_by("start")
+    )
+    for appointment in live:
+        number = appointment.session.number
+        if number <= plan.sessions_planned:
+            appointments.setdefault(number, appointment)
+    booked = {n: _local_date(a.start) for n, a in appointments.items()}
+    timeline = course_timeline(
+        start=plan.start_date, sessions=plan.sessions_planned, interval_days=plan.interval_days,
+        cfg=plan_config(plan), followup_months=plan.followup_months or [], performed=performed, booked=booked,
+    )
+    timeline["rows"] = _rows(timeline["windows"], sessions, appointments, performed, today)
+    return timeline
+
+
+def timeline_preview(*, start, sessions, interval_days, window_before_days, window_after_days, followup_months) -> dict:
+    """The builder's preview before saving: nothing performed or booked yet."""
+    cfg = dataclasses.replace(rule_config(), window_before_days=window_before_days, window_after_days=window_after_days)
+    timeline = course_timeline(
+        start=start, sessions=sessions, interval_days=interval_days, cfg=cfg, followup_months=followup_months
+    )
+    timeline["rows"] = _rows(timeline["windows"], {}, {}, {}, None)
+    return timeline
+
+
+DEVICE_LABELS = {
+    "needle_depth_mm": "Needle depth (mm)", "depth_forehead_mm": "Depth, forehead (mm)",
+    "depth_malar_mm": "Depth, malar (mm)", "depth_chin_mm": "Depth, chin (mm)", "zone_depths_mm": "Depth per zone (mm)",
+    "speed": "Pen speed", "endpoint": "Clinical endpoint", "wavelength_nm": "Wavelength (nm)",
+    "energy_mj": "Pulse energy (mJ)", "density_percent": "Density (% coverage)", "total_energy_kj": "Total energy (kJ)",
+    "power_level": "Power / energy level", "pulse_duration_ms": "Pulse duration (ms)", "pins": "Tip pin count",
+    "passes": "Passes", "cooling": "Cooling", "note": "Note",
+}
+
+
+def device_settings_rows(settings: dict) -> list[tuple[str, object]]:
+    rows = []
+    for key, value in (settings or {}).items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{zone} {mm}" for zone, mm in value.items())
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        rows.append((DEVICE_LABELS.get(key, key.replace("_", " ")), value))
+    return rows
+
+
+# --- Pages ------------------------------------------------------------------------------------------------
+
+
+def plan_for_page(plan_id: int) -> Plan:
+    """The plan with everything its page reads, in a fixed number of queries."""
+    queryset = Plan.objects.select_related(
+        "patient", "patient__screening_confirmed_by", "exosome_product", "template", "created_by", "approved_by"
+    ).prefetch_related(
+        "adjuncts",
+        Prefetch("overrides", queryset=FindingOverride.objects.select_related("by")),
+        Prefetch("consents", queryset=Consent.objects.select_related("text", "clinician")),
+        Prefetch("sessions", queryset=TreatmentSession.objects.order_by("number")),
+    )
+    return get_object_or_404(queryset, pk=plan_id)
+
+
+def plan_page_context(plan: Plan, user, today: dt.date | None = None) -> dict:
+    from plans.selectors import panels_for
+
+    today = today or timezone.localdate()
+    activation = activation_state(plan, today)
+    return {
+        "plan": plan,
+        "patient": plan.patient,
+        "timeline": plan_timeline(plan, today),
+        "activation": activation,
+        "consent": activation["consent"],
+        "device_rows": device_settings_rows(plan.device_settings),
+        "can_activate": plan.state == PlanState.DRAFT and not activation["blockers"],
+        "editable": plan.state in (PlanState.DRAFT, PlanState.ACTIVE),
+        "transitions": {state: rules.can_transition(plan.state, state) for state in rules.PLAN_TRANSITIONS},
+        "plan_panels": panels_for("plan", plan, user),
+        "today": today,
+    }
+
+
+def plan_for_write(plan_id: int) -> Plan:
+    return get_object_or_404(Plan.objects.select_related("patient"), pk=plan_id)
+
+
+def current_consent_text(kind: str) -> ConsentText | None:
+    return ConsentText.objects.filter(kind=kind).order_by("-version").first()
+
+
+def consent_texts_by_kind() -> list[dict]:
+    """Every version of every consent kind, newest first, for the managers' page."""
+    texts = list(ConsentText.objects.select_related("created_by").order_by("kind", "-version"))
+    return [
+        {"kind": kind, "label": label, "versions": [t for t in texts if t.kind == kind]}
+        for kind, label in ConsentKind.choices
+    ]
+
+
+def protocol_templates(*, active_only: bool = False):
+    queryset = ProtocolTemplate.objects.select_related("exosome_product").order_by("name")
+    return queryset.filter(is_active=True) if active_only else queryset
