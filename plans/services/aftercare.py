@@ -212,7 +212,8 @@ def aftercare_content_build(*, session: TreatmentSession) -> tuple[dict, dict]:
         if key == "topicals_restart":
             blocks.append({"kind": "ul", "items": _regimen_lines(adjuncts, modality, session_day)})
         elif key == "sun_protection":
-            blocks.insert(0, {"kind": "ul", "items": _sunscreen_lines(plan)})
+            # The patient's own sunscreen right after the opening after-procedure rule.
+            blocks.insert(min(1, len(blocks)), {"kind": "ul", "items": _sunscreen_lines(plan)})
         sections.append({"key": key, "title": fill_placeholders(text.title, values), "blocks": blocks})
     clinician = session.performed_by
     content = {

@@ -1,16 +1,19 @@
 """What the aftercare sheet says, through the print view's HTML: per modality, per adjunct, only what applies."""
 
 import datetime as dt
+import importlib
 import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 
-from plans.models import AftercareSheet, AftercareText
+from plans.models import AftercareSheet, AftercareText, Lot
 from plans.services.aftercare import ERR_NOT_COMPLETED, fill_placeholders, text_blocks
 from tests.factories import (
     AppointmentFactory,
+    ExosomeProductFactory,
     LotFactory,
     PatientFactory,
     PlanAdjunctFactory,
@@ -23,11 +26,17 @@ LONDON = ZoneInfo("Europe/London")
 PERFORMED = dt.datetime(2025, 6, 3, 10, 0, tzinfo=LONDON)  # a Tuesday
 
 
+def ship_texts():
+    """Version 1 of every text, as the data migration ships it (a transactional test's flush removes it)."""
+    importlib.import_module("plans.migrations.0003_aftercare_texts_v1").ship_version_1(apps, None)
+
+
 def completed_session(
     *, modality="microneedling", agents=(), hsv=False, lot=True, email="nadia.rahman@example.com",
     email_consent=True, status="completed", performed_at=PERFORMED, next_at=None,
 ):
     """A session performed and recorded as done, with the plan, regimen and patient it needs."""
+    ship_texts()
     patient = PatientFactory(
         first_name="Nadia", last_name="Rahman", date_of_birth=dt.date(1985, 3, 14), hsv_history=hsv,
         email=email, email_consent=email_consent,
@@ -40,11 +49,16 @@ def completed_session(
         performed_at=performed_at if status == "completed" else None,
         completed_at=performed_at if status == "completed" else None,
         performed_by=UserFactory(role="clinician", first_name="Amelia", last_name="Hart"),
-        exosome_lot=LotFactory(number="EXO-2291", product__name="ExoRenew Serum") if lot else None,
+        exosome_lot=_demo_lot() if lot else None,
     )
     if next_at is not None:
         AppointmentFactory(patient=patient, plan=plan, start=next_at, status="booked")
     return session
+
+
+def _demo_lot():
+    lot = Lot.objects.filter(number="EXO-2291").first()
+    return lot or LotFactory(number="EXO-2291", product=ExosomeProductFactory(name="ExoRenew Serum"))
 
 
 def sheet_html(client, session) -> str:
