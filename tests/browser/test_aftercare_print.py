@@ -69,3 +69,17 @@ def test_print_view_on_a_narrow_screen_does_not_overflow(page):
     size = overflow(page)
     assert size["scroll"] <= size["inner"], size
     shot(page, "aftercare-03-phone")
+
+
+def test_print_in_one_click_from_the_session_page_link(page):
+    UserFactory(username="frontdesk", role="front_desk", password="demo-clinic")
+    session = completed_session()
+    page.add_init_script("window.__printed = 0; window.print = () => { window.__printed += 1; };")
+    login(page, "frontdesk")
+
+    page.goto(f"/sessions/{session.pk}/aftercare/?print=1")  # the session page's "Print aftercare sheet" link
+    page.get_by_role("heading", name="The first 24 hours").wait_for()
+    page.wait_for_function("() => window.__printed === 1")
+
+    page.get_by_role("button", name="Print").click()
+    assert page.evaluate("() => window.__printed") == 2

@@ -110,3 +110,41 @@ def test_pdf_and_text_list_queries_do_not_grow(manager_client, manager, django_a
     with django_assert_max_num_queries(12):
         edit = manager_client.get(reverse("plans:aftercare_text_edit", args=["emergency", "all"]))
         assert edit.status_code == 200
+
+
+# --- the buttons the session page includes -------------------------------------------------------------------
+
+
+def _buttons(user, session) -> str:
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    request = RequestFactory().get(f"/sessions/{session.pk}/")
+    request.user = user
+    return render_to_string("plans/aftercare/includes/session_buttons.html", {"session": session}, request=request)
+
+
+def test_session_buttons_for_a_completed_session(front_desk):
+    session = completed_session()
+
+    html = _buttons(front_desk, session)
+
+    assert f'href="/sessions/{session.pk}/aftercare/?print=1"' in html
+    assert f'href="/sessions/{session.pk}/aftercare.pdf"' in html
+    assert f'action="/sessions/{session.pk}/aftercare/email/"' in html
+    assert f'name="next" value="/sessions/{session.pk}/"' in html
+
+
+def test_session_buttons_without_email_consent_offer_no_email(clinician):
+    html = _buttons(clinician, completed_session(email_consent=False))
+
+    assert "aftercare/email/" not in html and "No email consent" in html
+
+
+@pytest.mark.parametrize("status", ["planned", "cancelled"])
+def test_no_session_buttons_before_the_session_is_done(clinician, status):
+    assert "aftercare" not in _buttons(clinician, completed_session(status=status)).lower()
+
+
+def test_no_session_buttons_without_the_permission():
+    assert "aftercare" not in _buttons(UserFactory(username="visitor"), completed_session()).lower()
