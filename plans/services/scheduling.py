@@ -234,7 +234,9 @@ def appointment_reschedule(*, appointment: Appointment, start: dt.datetime, room
     the windows after it move, those bookings are flagged, never moved silently."""
     now = now or timezone.now()
     with transaction.atomic():
-        appointment = Appointment.objects.select_for_update().select_related("plan", "session").get(pk=appointment.pk)
+        appointment = (
+            Appointment.objects.select_for_update(of=("self",)).select_related("plan", "session").get(pk=appointment.pk)
+        )
         if appointment.status != AppointmentStatus.BOOKED:
             raise BookingError(ERR_STATUS.format(status=appointment.get_status_display().lower(), action="moved"))
         if start < now:
