@@ -346,8 +346,8 @@ def adverse_event_report(request):
     )
 
 
-def _ae_detail_page(request, event, *, note_form=None, resolve_form=None, status=200):
-    event = selectors.adverse_event_detail(event.pk)
+def _ae_detail_page(request, event_id, *, note_form=None, resolve_form=None, status=200):
+    event = selectors.adverse_event_detail(event_id)
     return render(
         request, "plans/visits/adverse_event_detail.html",
         {
@@ -364,7 +364,7 @@ def _ae_detail_page(request, event, *, note_form=None, resolve_form=None, status
 
 def adverse_event_detail(request, event_id):
     _require(request, "plans.view_adverseevent")
-    return _ae_detail_page(request, get_object_or_404(AdverseEvent, pk=event_id))
+    return _ae_detail_page(request, event_id)
 
 
 def _event_for_change(request, event_id):
@@ -380,7 +380,7 @@ def adverse_event_note(request, event_id):
         services.adverse_event_add_note(event=event, note=form.cleaned_data["note"], by=request.user)
         messages.success(request, "Note added.")
         return redirect("plans:adverse_event", event.pk)
-    return _ae_detail_page(request, event, note_form=form, status=400)
+    return _ae_detail_page(request, event.pk, note_form=form, status=400)
 
 
 @require_POST
@@ -410,7 +410,7 @@ def adverse_event_resolve(request, event_id):
         else:
             messages.success(request, "Outcome recorded.")
             return redirect("plans:adverse_event", event.pk)
-    return _ae_detail_page(request, event, resolve_form=form, status=400)
+    return _ae_detail_page(request, event.pk, resolve_form=form, status=400)
 
 
 def adverse_event_correct(request, event_id):
