@@ -79,6 +79,7 @@ class CourseSlotForm(_SlotFields):
 
     include = forms.BooleanField(required=False, initial=True, label="Book")
     key = forms.CharField(widget=forms.HiddenInput)
+    field_order = ["include", "date", "time", "room", "device", "clinician"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
