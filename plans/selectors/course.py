@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from clinic.selectors import register_panel
 from plans import rules
 from plans.config import rule_config
 from plans.models import (
@@ -272,3 +273,14 @@ def consent_texts_by_kind() -> list[dict]:
 def protocol_templates(*, active_only: bool = False):
     queryset = ProtocolTemplate.objects.select_related("exosome_product").order_by("name")
     return queryset.filter(is_active=True) if active_only else queryset
+
+
+def dashboard_draft_plans(user) -> dict | None:
+    """Clinicians' dashboard: drafts still to screen, consent and activate, soonest start first (one query)."""
+    if not user.has_perm("plans.add_plan"):
+        return None
+    drafts = Plan.objects.filter(state=PlanState.DRAFT).select_related("patient").order_by("start_date", "id")
+    return {"course_draft_plans": list(drafts[:10])}
+
+
+register_panel("plans/course/includes/dashboard_drafts.html", dashboard_draft_plans)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from plans import rules
 from plans.models import (
+    Appointment,
     Consent,
     ConsentKind,
     ConsentText,
@@ -23,12 +24,14 @@ from plans.models import (
     ProtocolTemplate,
     TreatmentSession,
 )
+from plans.models.scheduling import LIVE_APPOINTMENT_STATUSES
 from plans.models.visits import SessionStatus
 
 ERR_NOT_EDITABLE = "Only a draft or active plan can be changed."
 ERR_PERFORMED_SESSIONS = (
     "Session {number} has already been performed: the course cannot have fewer than {number} sessions."
 )
+ERR_BOOKED_SESSION = "Session {number} has a live booking: cancel the booking before shortening the course."
 ERR_MODALITY_LOCKED = "The modality of an active plan cannot change (consent was given for it)."
 ERR_OVERRIDE_REASON = "Write the reason for proceeding despite this finding."
 ERR_OVERRIDE_UNKNOWN = "There is no finding needing an override with that code on this plan."
@@ -84,6 +87,16 @@ def _sync_sessions(plan: Plan, by) -> None:
     has, and lengthening it again brings them back. Performed sessions are never touched.
     """
     existing = {s.number: s for s in TreatmentSession.objects.select_for_update().filter(plan=plan)}
+    booked = (
+        Appointment.objects.filter(session__plan=plan, session__number__gt=plan.sessions_planned, status__in=LIVE_APPOINTMENT_STATUSES)
+        .exclude(session__status=SessionStatus.CANCELLED)
+        .order_by("session__number")
+        .values_list("session__number", flat=True)
+        .first()
+    )
+    if booked is not None:
+        # Cancelling the session would strand its booking; the front desk cancels the booking first.
+        raise ValidationError({"sessions_planned": ERR_BOOKED_SESSION.format(number=booked)})
     for number, session in existing.items():
         if number > plan.sessions_planned and session.status != SessionStatus.CANCELLED:
             session.status = SessionStatus.CANCELLED
@@ -232,7 +245,7 @@ def plan_activate(*, plan: Plan, by, today: dt.date | None = None, now: dt.datet
     state = activation_state(plan, today=today)
     if state["blockers"]:
         raise ValidationError(state["blockers"])
-    overrides = {o.code: o for o in FindingOverride.objects.filter(plan=plan).select_related("by")}
+    overrides = state["overrides"]
     plan.activation_findings = [
         {
             "code": f.code, "kind": str(f.kind), "message": f.message, "source": f.source,

@@ -60,6 +60,15 @@ def test_a_course_cannot_shrink_below_a_performed_session(clinician):
     assert plan.sessions_planned == 4
 
 
+def test_a_course_cannot_drop_a_booked_session(clinician):
+    plan = make_plan(clinician, sessions=4)
+    session = TreatmentSession.objects.get(plan=plan, number=4)
+    AppointmentFactory(patient=plan.patient, plan=plan, session=session)
+    with pytest.raises(ValidationError, match="Session 4 has a live booking"):
+        services.plan_update(plan=plan, by=clinician, sessions_planned=3)
+    assert statuses(plan)[-1] == (4, "planned")
+
+
 def test_new_interval_moves_only_the_sessions_still_to_come(clinician):
     start = timezone.localdate() - dt.timedelta(days=30)
     plan = make_plan(clinician, sessions=3, start=start)

@@ -369,3 +369,9 @@ def test_manager_lists_query_count_is_fixed(manager_client, manager, django_asse
         assert manager_client.get("/templates/").status_code == 200
     with django_assert_max_num_queries(12):
         assert manager_client.get("/consent-texts/").status_code == 200
+
+
+def test_dashboard_lists_drafts_for_clinicians_only(clinician_client, front_desk_client, clinician):
+    plan = make_plan(clinician, patient=PatientFactory(first_name="Dora", last_name="Draft"))
+    assert f"/plans/{plan.pk}/" in clinician_client.get("/").text
+    assert "Draft course plans" not in front_desk_client.get("/").text
