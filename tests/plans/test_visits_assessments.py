@@ -245,3 +245,30 @@ def test_patient_panel_query_budget(db, django_assert_max_num_queries, size):
         context = selectors.patient_panel(plan.patient, user)
         html = render_to_string("plans/visits/includes/patient_panel.html", {"panel": context})
     assert _count(html, r'href="/adverse-events/\d+/"') == size
+
+
+@pytest.mark.parametrize("size", [1, 12])
+def test_plan_page_query_budget_with_the_visits_panel(clinician_client, django_assert_max_num_queries, size):
+    """The whole plan page (course area) with this area's panel: sessions, chart, events and photos."""
+    from django.core.files.base import ContentFile
+
+    from plans.models import Photo
+
+    plan = PlanFactory(state="active", sessions_planned=6)
+    sessions = [TreatmentSessionFactory(plan=plan, number=n) for n in range(1, 7)]
+    for index in range(size):
+        AdverseEventFactory(patient=plan.patient, plan=plan, session=sessions[index % 6])
+        photo = Photo(patient=plan.patient, session=sessions[index % 6], taken_on=dt.date(2026, 1, 1) + dt.timedelta(days=index),
+                      view="front", content_type="image/jpeg", uploaded_by=plan.created_by)
+        photo.image.save(f"p{index}.jpg", ContentFile(b"x"), save=False)
+        photo.save()
+    add_assessments(plan, [("15.8", "9.1")] + [("12.0", "6.0")] * (size - 1))
+    url = f"/plans/{plan.pk}/"
+    clinician_client.get(url)  # warm caches (content types, templates) outside the measured request
+    # 21 measured, 4 of them this panel's; a little headroom for the course area's own page, far below the
+    # +11 an N+1 would add at the larger size.
+    with django_assert_max_num_queries(24):
+        response = clinician_client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Severity trend" in html and _count(html, r'href="/adverse-events/\d+/"') >= size
