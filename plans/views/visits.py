@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clinic.roles import CLINICIAN
 from plans.forms import visits as forms
 from plans.models import AdverseEvent, Lot, Photo, Plan, PlanState, SessionStatus
 from plans.selectors import panels_for
@@ -54,7 +55,7 @@ def _plan_for(request, plan_id, perm):
 
 
 def _clinicians():
-    return User.objects.filter(is_active=True, groups__name="clinician").order_by("last_name", "username")
+    return User.objects.filter(is_active=True, groups__name=CLINICIAN).order_by("last_name", "username")
 
 
 # --- session page -------------------------------------------------------------------------------------------

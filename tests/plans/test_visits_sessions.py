@@ -356,6 +356,7 @@ def test_amendment_with_no_change_is_refused(clinician_client, clinician, comple
     )
     assert response.status_code == 200
     assert services.ERR_NO_CHANGES in response.context["form"].non_field_errors()
+    assert services.ERR_NO_CHANGES in response.content.decode()
     assert not SessionAmendment.objects.exists()
 
 
