@@ -235,7 +235,9 @@ CLINIC_RULES = {
     "window_after_days": env_int("RULE_WINDOW_AFTER_DAYS", 7),
     "late_cancel_hours": env_int("RULE_LATE_CANCEL_HOURS", 24),
 }
-REMINDER_DAYS_BEFORE = env_int("REMINDER_DAYS_BEFORE", 2)
+# A week ahead: the reminder lists the topicals to pause and from when, and the longest usual pause is 7 days
+# (S35, S70), so an earlier reminder would name a start date already past.
+REMINDER_DAYS_BEFORE = env_int("REMINDER_DAYS_BEFORE", 7)
 
 # axes.W006 asks to also lock by IP address. We lock the *account* (username) whatever the address, which is
 # stricter: rotating addresses or proxies does not reset the count, and behind a load balancer every client

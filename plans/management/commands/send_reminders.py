@@ -1,5 +1,5 @@
 """Send appointment reminders: email with an .ics attachment and the patient's pre-session instructions,
-REMINDER_DAYS_BEFORE days ahead (setting / environment variable, default 2).
+REMINDER_DAYS_BEFORE days ahead (setting / environment variable, default 7).
 
 Run it periodically, e.g. from cron every 15 minutes:
 
