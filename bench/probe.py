@@ -29,6 +29,9 @@ PAGES = {
     "aftercare print": ("front_desk", lambda t: f"/sessions/{t['session']}/aftercare/"),
 }
 CEILING = ("ceiling (/livez)", "/livez")
+# Not a target: the bare view again, but carrying a clinician's session cookie. With SESSION_SAVE_EVERY_REQUEST the
+# session is then read and written on every request: the fixed cost every logged-in page pays before its view.
+SESSION_REFERENCE = ("bare view + session", "/livez", "clinician")
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -154,6 +157,8 @@ def main(argv=None):
         pages[name] = page
     name, path = CEILING
     pages[name] = {"path": path, "role": None, "unavailable": None, **measure_page(Client(), path, False)}
+    name, path, role = SESSION_REFERENCE
+    pages[name] = {"path": path, "role": role, "unavailable": None, **measure_page(clients[role], path, False)}
     result = {"targets": found_targets, "pages": pages}
     if args.sessions:
         result["sessions"] = {role: make_sessions(users[role], args.sessions) for role in ("clinician", "front_desk")}

@@ -49,7 +49,9 @@ CEILING = "ceiling (/livez)"
 
 sys.path.insert(0, str(BENCH))
 from probe import CEILING as PROBE_CEILING  # noqa: E402
-from probe import PAGES  # noqa: E402
+from probe import PAGES, SESSION_REFERENCE  # noqa: E402
+
+REFERENCE = SESSION_REFERENCE[0]
 
 assert PROBE_CEILING[0] == CEILING
 
@@ -385,6 +387,9 @@ def parse_args(argv):
     parser.add_argument("--no-compare", action="store_true", help="skip the 1,000-patient query-count twin")
     parser.add_argument("--only", action="append", help="measure only these pages (repeatable; names as in the table)")
     parser.add_argument("--results", default=str(RESULTS), help="where to write the markdown report")
+    parser.add_argument("--sweep-workers", action="store_true",
+                        help="only measure the ceiling with 3, 4 and 5 gunicorn workers (to choose --workers), then stop")
+    parser.add_argument("--python-generator", action="store_true", help="use the built-in generator even if wrk is there")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (probe JSON, wrk output, gunicorn log)")
     args = parser.parse_args(argv)
     if args.large:
@@ -401,7 +406,7 @@ def main(argv=None) -> int:
     compare = not args.no_compare and args.patients != SMALL_PATIENTS
     secret = secrets.token_urlsafe(50)
     ensure_postgres(url)
-    wrk = ensure_wrk()
+    wrk = None if args.python_generator else ensure_wrk()
     work = Path(tempfile.mkdtemp(prefix="clinic-bench-"))
     static_root = work / "static"
     env = app_env(url, str(static_root), secret)
@@ -430,6 +435,9 @@ def main(argv=None) -> int:
 
         say("collectstatic ...")  # templates need the static manifest (DEBUG=0)
         run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"], env=env, quiet=True, what="collectstatic")
+
+        if args.sweep_workers:
+            return sweep_workers(args, env, wrk, work)
 
         say("Counting each page's SQL queries in-process ...")
         probe_env = {**env, "ALLOWED_HOSTS": "127.0.0.1,testserver"}
@@ -469,7 +477,7 @@ def probe(env: dict, out: Path, sessions: int = 0) -> dict:
 def drive(args, server: Server, wrk: str | None, probe_main: dict, work: Path) -> dict:
     """Check each page answers 200 through gunicorn, then load it; the ceiling first and last."""
     sessions = probe_main["sessions"]
-    order = [CEILING] + [name for name in PAGES if not args.only or name in args.only] + [CEILING + " (again)"]
+    order = [CEILING, REFERENCE] + [name for name in PAGES if not args.only or name in args.only] + [CEILING + " (again)"]
     loads = {}
     for name in order:
         page_name = CEILING if name.startswith(CEILING) else name
@@ -509,6 +517,31 @@ def drive(args, server: Server, wrk: str | None, probe_main: dict, work: Path) -
     return loads
 
 
+def sweep_workers(args, env, wrk, work) -> int:
+    """The ceiling (/livez) with 3, 4 and 5 workers, twice each in turn (the machine is shared)."""
+    results = {n: [] for n in (3, 4, 5)}
+    for _ in range(2):
+        for workers in results:
+            server = Server(env, workers, work / f"gunicorn-{workers}.log")
+            try:
+                server.start()
+                url = f"http://127.0.0.1:{server.port}/livez"
+                if wrk:
+                    script = lua_script(work, None)
+                    wrk_run(wrk, url, script, duration=WARMUP_SECONDS, connections=args.connections, threads=args.threads)
+                    drain(server)
+                    result = wrk_run(wrk, url, script, duration=args.duration, connections=args.connections, threads=args.threads)
+                else:
+                    result = python_run(server.port, "/livez", None, duration=args.duration, connections=args.connections)
+            finally:
+                server.stop()
+            results[workers].append(result["rps"])
+            say(f"  {workers} workers: {result['rps']:8.1f} req/s  p50 {result['p50']:.2f} ms  p99 {result['p99']:.2f} ms")
+    best = max(results, key=lambda n: max(results[n]))
+    say(f"Best ceiling with {best} workers: use --workers {best} (or BENCH_WORKERS={best})")
+    return 0
+
+
 def drain(server: Server, timeout=120):
     """Wait until requests the load generator left queued are served (sync workers finish them all), so they
     don't count against the next measurement: a /livez answer means the queue ahead of it is empty."""
@@ -530,8 +563,10 @@ def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings,
     ceilings = [loads[k]["rps"] for k in (CEILING, CEILING + " (again)") if loads.get(k, {}).get("rps")]
     ceiling = max(ceilings) if ceilings else None
     rows, failures, unavailable = [], [], []
-    for name in [CEILING] + list(PAGES):
-        load = loads.get(name, {})
+    ceiling_load = max((loads[k] for k in (CEILING, CEILING + " (again)") if loads.get(k, {}).get("rps")),
+                       key=lambda r: r["rps"], default={})
+    for name in [CEILING, REFERENCE] + list(PAGES):
+        load = ceiling_load if name == CEILING else loads.get(name, {})
         page = probe_main["pages"][name]
         small_q = probe_small["pages"][name].get("queries") if probe_small else None
         main_q = page.get("queries")
@@ -542,6 +577,13 @@ def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings,
         if name == CEILING:
             rows.append([name, page["path"], fmt(ceiling), fmt(load.get("p50"), ".2f"), fmt(load.get("p99"), ".2f"),
                          "1.00", fmt(small_q, "d"), fmt(main_q, "d"), "ceiling"])
+            continue
+        if name == REFERENCE or (args.only and name not in args.only):
+            ratio = load["rps"] / ceiling if ceiling and load.get("rps") else None
+            note = "reference (no target)" if name == REFERENCE else "not measured this run (--only)"
+            rows.append([name, page["path"] + (" + cookie" if name == REFERENCE else ""), fmt(load.get("rps")),
+                         fmt(load.get("p50"), ".2f"), fmt(load.get("p99"), ".2f"), fmt(ratio, ".2f"),
+                         fmt(small_q, "d"), fmt(main_q, "d"), note])
             continue
         verdicts = []
         if load.get("skipped") is not None or "rps" not in load:

@@ -502,6 +502,26 @@ class Seeder:
             recorded_by=session.performed_by,
         )
 
+    def backdate(self):
+        """auto_now_add stamped every row with the seeding time: give them the times a real clinic would have.
+
+        Appointments were booked when their course was activated (a week before it started), so booking holds
+        (topical pauses counted from the day of booking) look as they would in practice."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE plans_plan SET created_at = COALESCE(activated_at, now()) - interval '2 days'"
+            )
+            cursor.execute(
+                "UPDATE plans_appointment a SET created_at = LEAST(p.activated_at, a.start - interval '1 day') "
+                "FROM plans_plan p WHERE a.plan_id = p.id AND p.activated_at IS NOT NULL"
+            )
+            cursor.execute("UPDATE plans_adverseevent SET recorded_at = onset_date + interval '1 day 10 hours'")
+            cursor.execute(
+                "UPDATE plans_assessment SET created_at = taken_on + interval '11 hours'"
+            )
+
     # ------------------------------------------------------------------ main
     def showcase(self):
         """The same patient at every size: a course a year ago, and one under way with a session on the calendar day."""
@@ -539,15 +559,15 @@ class Seeder:
                 Patient.objects.bulk_create(patients, batch_size=BATCH)
                 specs = []
                 for patient in patients:
-                    offset = self.rng.randrange(self.span)
-                    start = self.first_start + dt.timedelta(days=offset)
-                    while start.weekday() in CLOSED_WEEKDAYS:  # sessions 28 days apart keep the weekday
-                        start += dt.timedelta(days=1)
+                    start = self.first_start + dt.timedelta(days=self.rng.randrange(self.span))
+                    while start.weekday() in CLOSED_WEEKDAYS:  # uniform over open days; 28 days apart keeps the weekday
+                        start = self.first_start + dt.timedelta(days=self.rng.randrange(self.span))
                     specs.append((patient, start, self.rng.random(), None))
                 self.build_chunk(patients, specs)
             done += size
             self.counts["patients"] += size
             self.log(f"  seeded {done:,}/{self.n:,} patients ({time.monotonic() - started:.0f} s)")
+        self.backdate()
         self.log(
             "  " + ", ".join(f"{v:,} {k}" for k, v in self.counts.items())
             + f"; history {self.span} days; calendar day {self.cal_day} ({time.monotonic() - started:.0f} s)"
