@@ -58,7 +58,11 @@ def _postgres_round_trip(tmp_path, tables):
         subprocess.run(["pg_restore", *base, "--no-owner", "-d", target, str(dump)], check=True, timeout=120)
         import psycopg
 
+        from psycopg.types.string import TextLoader
+
         with psycopg.connect(host=base[1], port=base[3], user=params["USER"], dbname=target) as conn:
+            for json_type in ("json", "jsonb"):  # read JSON as PostgreSQL's text, as Django's connection does
+                conn.adapters.register_loader(json_type, TextLoader)
             with conn.cursor() as cursor:
                 return {t: _table_fingerprint(cursor, t, connection.ops.quote_name) for t in tables}
     finally:
