@@ -294,6 +294,18 @@ def appointment_no_show(*, appointment: Appointment, by, now: dt.datetime | None
         return _save(appointment, by=by)
 
 
+@transaction.atomic
+def appointments_complete_for_session(*, session: TreatmentSession, by) -> int:
+    """The session was performed: its booking (booked or checked in) is completed and keeps its slot."""
+    open_bookings = Appointment.objects.select_for_update().filter(
+        session=session, status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN]
+    )
+    for appointment in open_bookings:
+        appointment.status = AppointmentStatus.COMPLETED
+        _save(appointment, by=by)
+    return len(open_bookings)
+
+
 def appointment_cancel(*, appointment: Appointment, reason: str, by, now: dt.datetime | None = None) -> Appointment:
     """Cancel with a reason; under the clinic's notice period (24 h by default) it is flagged late."""
     now = now or timezone.now()

@@ -37,6 +37,7 @@ from plans.models import (
     TreatmentSession,
 )
 from plans.models.visits import MASI_FIELDS
+from plans.services.scheduling import appointments_complete_for_session
 
 ERR_PLAN_NOT_ACTIVE = "Sessions are recorded only on an active course plan."
 ERR_SESSION_COMPLETED = "This session is already recorded; change it through an amendment with a reason."
@@ -203,6 +204,7 @@ def session_record(*, session: TreatmentSession, record: SessionRecord, confirm_
     session._history_user = by
     session.full_clean()
     session.save()
+    appointments_complete_for_session(session=session, by=by)
     return session
 
 

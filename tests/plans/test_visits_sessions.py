@@ -395,3 +395,16 @@ def test_session_page_by_role(role_clients, completed):
         assert reverse(f"plans:{name}", args=[completed.pk]) not in desk_page
     assert "Photos" not in desk_page
     assert role_clients["manager"].get(url).status_code == 200
+
+
+def test_recording_a_session_completes_its_booking(clinician_client, clinician, checked_session, lot):
+    from plans.models import Appointment, AppointmentStatus
+    from tests.factories import AppointmentFactory
+
+    booking = AppointmentFactory(patient=checked_session.plan.patient, plan=checked_session.plan,
+                                 session=checked_session, status=AppointmentStatus.CHECKED_IN,
+                                 start=timezone.now() - dt.timedelta(minutes=30))
+    other = AppointmentFactory(patient=checked_session.plan.patient, status=AppointmentStatus.BOOKED)
+    clinician_client.post(reverse("plans:session_record", args=[checked_session.pk]), record_post(clinician, lot))
+    assert Appointment.objects.get(pk=booking.pk).status == AppointmentStatus.COMPLETED
+    assert Appointment.objects.get(pk=other.pk).status == AppointmentStatus.BOOKED  # another visit untouched
