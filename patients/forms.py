@@ -2,10 +2,16 @@ import re
 from datetime import date
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Fieldset, Layout, Submit
+from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 
-from patients.models import CLINICAL_FIELDS, DEMOGRAPHIC_FIELDS, SCREENING_FIELDS, Patient
+from clinic.formkit import DateInput, row
+from patients.models import (
+    CLINICAL_FIELDS,
+    DEMOGRAPHIC_FIELDS,
+    SCREENING_FIELDS,
+    Patient,
+)
 
 OLDEST_PLAUSIBLE_AGE = 120
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{7,20}$")
@@ -13,17 +19,6 @@ DOB_IN_FUTURE = "Date of birth cannot be in the future."
 DOB_IMPLAUSIBLE = f"Date of birth is more than {OLDEST_PLAUSIBLE_AGE} years ago; please check it."
 PHONE_INVALID = "Enter a phone number of 7–20 digits; spaces, brackets, dashes and a leading + are allowed."
 DATE_IN_FUTURE = "This date cannot be in the future."
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-def _row(*names):
-    return Div(*[Div(name, css_class="col-md") for name in names], css_class="row")
 
 
 class PatientForm(forms.ModelForm):
@@ -49,28 +44,28 @@ class PatientForm(forms.ModelForm):
         sections = [
             Fieldset(
                 "Patient",
-                _row("first_name", "last_name"),
-                _row("mrn", "date_of_birth", "sex"),
+                row("first_name", "last_name"),
+                row("mrn", "date_of_birth", "sex"),
             ),
-            Fieldset("Contact", _row("phone", "email"), "email_consent", "address", "emergency_contact"),
+            Fieldset("Contact", row("phone", "email"), "email_consent", "address", "emergency_contact"),
         ]
         if clinical:
             sections += [
                 Fieldset(
                     "Skin and melasma history",
-                    _row("fitzpatrick_type", "woods_lamp_type", "melasma_onset_year"),
-                    _row("trigger_pregnancy", "trigger_hormonal_contraception", "trigger_sun"),
+                    row("fitzpatrick_type", "woods_lamp_type", "melasma_onset_year"),
+                    row("trigger_pregnancy", "trigger_hormonal_contraception", "trigger_sun"),
                     "trigger_other",
                 ),
                 Fieldset(
                     "Screening (domain reference §3)",
-                    _row("is_pregnant", "is_breastfeeding", "pregnancy_status_confirmed_on"),
-                    _row("isotretinoin_last_dose", "last_tan_or_sun_exposure"),
-                    _row("hsv_history", "hsv_last_outbreak"),
-                    _row("active_infection_or_lesion", "keloid_tendency", "anticoagulants"),
-                    _row("thrombosis_history", "hormonal_contraception", "smoker"),
-                    _row("pacemaker_or_implant", "metal_implants_face", "gold_threads_face"),
-                    _row("autoimmune_or_immunosuppressed", "uncontrolled_diabetes", "renal_impairment"),
+                    row("is_pregnant", "is_breastfeeding", "pregnancy_status_confirmed_on"),
+                    row("isotretinoin_last_dose", "last_tan_or_sun_exposure"),
+                    row("hsv_history", "hsv_last_outbreak"),
+                    row("active_infection_or_lesion", "keloid_tendency", "anticoagulants"),
+                    row("thrombosis_history", "hormonal_contraception", "smoker"),
+                    row("pacemaker_or_implant", "metal_implants_face", "gold_threads_face"),
+                    row("autoimmune_or_immunosuppressed", "uncontrolled_diabetes", "renal_impairment"),
                     "photosensitising_medicines",
                     "allergies",
                     "screening_notes",

@@ -3,7 +3,11 @@ from crispy_forms.layout import Field, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from plans.services.aftercare import ERR_UNKNOWN_PLACEHOLDER, PLACEHOLDERS, unknown_placeholders
+from plans.services.aftercare import (
+    ERR_UNKNOWN_PLACEHOLDER,
+    PLACEHOLDERS,
+    unknown_placeholders,
+)
 
 
 def _placeholder_list() -> str:

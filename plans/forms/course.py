@@ -9,9 +9,20 @@ from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.utils import timezone
 
+from clinic.formkit import DateInput, DateTimeInput, row
 from plans import rules
-from plans.models import ConsentKind, ConsentText, ExosomeProduct, Plan, ProtocolTemplate
-from plans.services.course import ERR_CONSENT_CONFIRM, ERR_OVERRIDE_REASON, ERR_STOP_REASON
+from plans.models import (
+    ConsentKind,
+    ConsentText,
+    ExosomeProduct,
+    Plan,
+    ProtocolTemplate,
+)
+from plans.services.course import (
+    ERR_CONSENT_CONFIRM,
+    ERR_OVERRIDE_REASON,
+    ERR_STOP_REASON,
+)
 
 ERR_FOLLOWUPS = "Enter months after the last session as whole numbers from 1 to 24, separated by commas (e.g. 1, 3, 6)."
 ERR_START_IN_PAST = "The course cannot start in the past."
@@ -26,24 +37,6 @@ FOLLOWUP_MAX_MONTHS = 24
 
 # Magic numbers: the scanned form is checked by content, never by its name.
 _SCAN_SIGNATURES = {b"%PDF-": "application/pdf", b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
-
-
-def _row(*names, **attrs):
-    return Div(*[Div(name, css_class="col-md") for name in names], css_class="row", **attrs)
 
 
 # --- Device settings ----------------------------------------------------------------------------------------
@@ -300,19 +293,19 @@ class PlanForm(DeviceSettingsMixin, forms.ModelForm):
             "template",
             Fieldset(
                 "Treatment and device",
-                _row("modality", "device_name"),
+                row("modality", "device_name"),
                 *_device_layout(),
                 "exosome_product",
             ),
             Fieldset(
                 "Course",
-                _row("start_date", "sessions_planned", "interval_days"),
-                _row("window_before_days", "window_after_days", "followup_months"),
+                row("start_date", "sessions_planned", "interval_days"),
+                row("window_before_days", "window_after_days", "followup_months"),
             ),
             Fieldset(
                 "Sun protection (domain reference §5)",
-                _row("spf", "reapply_hours"),
-                _row("broad_spectrum", "tinted_iron_oxide"),
+                row("spf", "reapply_hours"),
+                row("broad_spectrum", "tinted_iron_oxide"),
                 "sun_notes",
             ),
             Fieldset("Goals and notes", "goals", "notes"),
@@ -411,7 +404,7 @@ class ConsentForm(forms.Form):
         self.helper = FormHelper()
         self.helper.attrs = {"enctype": "multipart/form-data"}
         self.helper.layout = Layout(
-            _row("patient_printed_name", "witness_name"),
+            row("patient_printed_name", "witness_name"),
             "signature",
             HTML(
                 '<div class="mb-3 d-print-none"><label class="form-label" for="signature-pad">Or draw the signature</label>'
@@ -496,14 +489,14 @@ class ProtocolTemplateForm(DeviceSettingsMixin, forms.ModelForm):
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
-            Fieldset("Template", _row("name", "modality"), "is_active"),
+            Fieldset("Template", row("name", "modality"), "is_active"),
             Fieldset("Device", "device_name", *_device_layout(), "exosome_product"),
             Fieldset(
                 "Course",
-                _row("sessions", "interval_days"),
-                _row("window_before_days", "window_after_days", "followup_months"),
+                row("sessions", "interval_days"),
+                row("window_before_days", "window_after_days", "followup_months"),
             ),
-            Fieldset("Sun protection", _row("spf", "reapply_hours"), _row("broad_spectrum", "tinted_iron_oxide"), "sun_notes"),
+            Fieldset("Sun protection", row("spf", "reapply_hours"), row("broad_spectrum", "tinted_iron_oxide"), "sun_notes"),
             "notes",
         )
 

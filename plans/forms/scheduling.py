@@ -3,12 +3,19 @@
 import datetime as dt
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Layout, Submit
+from crispy_forms.layout import Layout, Submit
 from django import forms
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from plans.models import AppointmentKind, AppointmentLength, ClinicianHours, Device, Room
+from clinic.formkit import DateInput, TimeInput, row
+from plans.models import (
+    AppointmentKind,
+    AppointmentLength,
+    ClinicianHours,
+    Device,
+    Room,
+)
 from plans.rules import MODALITY_CHOICES
 
 WEEKDAY_CHOICES = [(n, name) for n, name in enumerate(
@@ -19,24 +26,6 @@ LENGTH_KIND_CHOICES = MODALITY_CHOICES + [
     (AppointmentKind.FOLLOW_UP.value, "Follow-up assessment"),
     (AppointmentKind.CONSULTATION.value, "Consultation"),
 ]
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class TimeInput(forms.TimeInput):
-    input_type = "time"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%H:%M", attrs={"step": 900}, **kwargs)
-
-
-def _row(*names):
-    return Div(*[Div(name, css_class="col-md") for name in names], css_class="row")
 
 
 def clinicians():
@@ -114,7 +103,7 @@ class AppointmentForm(_SlotFields):
         self.fields["session"].label_from_instance = lambda s: f"{s.plan.get_modality_display()} · session {s.number}"
         self.helper = FormHelper()
         self.helper.layout = Layout(
-            _row("kind", "session"), _row("date", "time"), _row("room", "device", "clinician"), "notes",
+            row("kind", "session"), row("date", "time"), row("room", "device", "clinician"), "notes",
             "confirm_outside_window",
         )
         self.helper.add_input(Submit("save", "Book appointment"))
@@ -132,7 +121,7 @@ class RescheduleForm(_SlotFields):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.layout = Layout(_row("date", "time"), _row("room", "device", "clinician"), "confirm_outside_window")
+        self.helper.layout = Layout(row("date", "time"), row("room", "device", "clinician"), "confirm_outside_window")
         self.helper.add_input(Submit("save", "Move appointment"))
 
 
@@ -183,7 +172,7 @@ class ClinicianHoursForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["clinician"].queryset = clinicians()
         self.helper = FormHelper()
-        self.helper.layout = Layout(_row("clinician", "weekday"), _row("start", "end"))
+        self.helper.layout = Layout(row("clinician", "weekday"), row("start", "end"))
         self.helper.add_input(Submit("save", "Save hours"))
 
     def clean(self):

@@ -7,31 +7,20 @@ from django import forms
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from clinic.formkit import DateInput, DateTimeInput, row
 from plans import rules
-from plans.models import AdverseEventOutcome, AssessmentKind, ExosomeProduct, Lot, PhotoView
+from plans.models import (
+    AdverseEventOutcome,
+    AssessmentKind,
+    ExosomeProduct,
+    Lot,
+    PhotoView,
+)
 from plans.services.visits import SessionRecord
 
 ERR_MELASQOL_PARTIAL = "Fill in all 10 MELASQOL items, or none."
 ERR_PERIOD = "The start of the period must be before its end."
 ERR_DATE_IN_FUTURE = "This date cannot be in the future."
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
-
-
-def _row(*names):
-    return Div(*[Div(name, css_class="col-md") for name in names], css_class="row")
 
 
 def _number(label, *, required=False, help_text=""):
@@ -157,12 +146,12 @@ class SessionRecordForm(forms.Form):
         self.fields["performed_by"].queryset = clinicians
         self.helper = FormHelper()
         self.helper.layout = Layout(
-            Fieldset("When and who", _row("performed_at", "performed_by")),
+            Fieldset("When and who", row("performed_at", "performed_by")),
             Fieldset("Device settings", "device_name", Div(
                 *[Div(name, css_class="col-md-4") for name in self.device_field_names], css_class="row"
             )),
-            Fieldset("Exosome product", "exosome_lot", _row("exosome_volume_ml", "exosome_applied")),
-            Fieldset("Treatment", _row("zones", "anaesthetic"), "notes"),
+            Fieldset("Exosome product", "exosome_lot", row("exosome_volume_ml", "exosome_applied")),
+            Fieldset("Treatment", row("zones", "anaesthetic"), "notes"),
             *self.extra_layout(),
             Field("confirm_warnings"),
         )
@@ -286,7 +275,7 @@ class AssessmentForm(forms.Form):
             self.fields[f"{region}_homogeneity"] = forms.IntegerField(
                 label=f"{label} homogeneity (0–4)", min_value=0, max_value=rules.HOMOGENEITY_MAX
             )
-            rows.append(_row(f"{region}_area", f"{region}_darkness", f"{region}_homogeneity"))
+            rows.append(row(f"{region}_area", f"{region}_darkness", f"{region}_homogeneity"))
         for number in range(1, rules.MELASQOL_ITEMS + 1):
             self.fields[f"melasqol_{number}"] = forms.IntegerField(
                 label=f"MELASQOL item {number} (1–7)", min_value=rules.MELASQOL_ITEM_MIN,
@@ -294,7 +283,7 @@ class AssessmentForm(forms.Form):
             )
         self.helper = FormHelper()
         self.helper.layout = Layout(
-            _row("kind", "taken_on"),
+            row("kind", "taken_on"),
             Fieldset(
                 "MASI components",
                 HTML('<p class="form-text">Area: 0 none, 1 &lt;10%, 2 10–29%, 3 30–49%, 4 50–69%, 5 70–89%, '
@@ -362,7 +351,7 @@ class AdverseEventForm(forms.Form):
         self.fields["lot"].queryset = lots
         self.helper = FormHelper()
         self.helper.layout = Layout(
-            _row("ae_type", "onset_date"), "grade", "serious", "description", "action_taken", "lot",
+            row("ae_type", "onset_date"), "grade", "serious", "description", "action_taken", "lot",
             *self.extra_layout(),
         )
         self.helper.add_input(Submit("submit", self.submit_label))

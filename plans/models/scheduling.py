@@ -12,7 +12,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from plans.models.base import MODALITY_CHOICES
 
 __all__ = [
     "Room", "Device", "ClinicianHours", "AppointmentLength", "Appointment", "AppointmentKind",
