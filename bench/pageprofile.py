@@ -24,12 +24,40 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 
+CATEGORIES = [  # (label, substrings of the file path), first match wins
+    ("waiting for PostgreSQL (psycopg)", ["/psycopg/", "/psycopg_binary/"]),
+    ("sessions", ["/django/contrib/sessions/"]),
+    ("auth and permissions", ["/django/contrib/auth/"]),
+    ("URL reversing", ["/django/urls/"]),
+    ("ORM: building SQL", ["/django/db/models/sql/", "/django/db/models/expressions", "/django/db/models/lookups",
+                           "/django/db/models/query_utils", "/django/db/backends/"]),
+    ("ORM: querysets and model instances", ["/django/db/"]),
+    ("templates and forms", ["/django/template/", "/django/templatetags/", "/crispy_forms/", "/crispy_bootstrap5/",
+                             "/django/forms/", "/django/utils/html", "/django/utils/safestring", "/django/utils/formats",
+                             "/django/utils/dateformat", "/django/utils/numberformat"]),
+    ("app code (clinic, patients, plans)", ["/work/main/clinic/", "/work/main/patients/", "/work/main/plans/"]),
+    ("rest of Django and middleware", ["/django/", "/whitenoise/", "/django_htmx/", "/simple_history/", "/axes/"]),
+]
+
+
+def breakdown(stats, runs: int) -> str:
+    """Own (tottime) CPU of every function, summed by kind of work, per request (profiler overhead included)."""
+    totals: dict[str, float] = {}
+    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+        label = next((label for label, parts in CATEGORIES if any(p in filename for p in parts)), "other (stdlib, builtins)")
+        totals[label] = totals.get(label, 0.0) + tottime
+    whole = sum(totals.values())
+    lines = [f"    {label:<38} {ms / runs * 1000:6.1f} ms  {ms / whole:4.0%}" for label, ms in sorted(totals.items(), key=lambda kv: -kv[1])]
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("pages", nargs="*", help="page names as in the results table (default: all)")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="show the top N functions")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--breakdown", action="store_true", help="CPU time per kind of work (cProfile, grouped)")
     args = parser.parse_args(argv)
 
     from run import DEFAULT_URL
@@ -80,15 +108,20 @@ def main(argv=None):
         n = args.repeat
         print(f"{name:<18} {queries:>7} {wall / n * 1000:>8.1f} {cpu / n * 1000:>7.1f} {sql / n * 1000:>7.1f}"
               f"   ({response.status_code}, {len(response.content) / 1024:.0f} KiB)")
-        if args.cprofile:
+        if args.cprofile or args.breakdown:
             profiler = cProfile.Profile()
             profiler.enable()
             for _ in range(5):
                 client.get(path)
             profiler.disable()
-            out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.cprofile)
-            print(out.getvalue())
+            stats = pstats.Stats(profiler, stream=io.StringIO())
+            if args.breakdown:
+                print(breakdown(stats, runs=5))
+            if args.cprofile:
+                out = io.StringIO()
+                stats.stream = out
+                stats.sort_stats("cumulative").print_stats(args.cprofile)
+                print(out.getvalue())
         if args.explain:
             with CaptureQueriesContext(connection) as captured:
                 client.get(path)

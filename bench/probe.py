@@ -29,8 +29,8 @@ PAGES = {
     "aftercare print": ("front_desk", lambda t: f"/sessions/{t['session']}/aftercare/"),
 }
 CEILING = ("ceiling (/livez)", "/livez")
-# Not a target: the bare view again, but carrying a clinician's session cookie. With SESSION_SAVE_EVERY_REQUEST the
-# session is then read and written on every request: the fixed cost every logged-in page pays before its view.
+# Not a target: the bare view again, but carrying a clinician's session cookie, so the session is loaded (and, as
+# configured, written now and then): the fixed cost every logged-in page pays before its view runs.
 SESSION_REFERENCE = ("bare view + session", "/livez", "clinician")
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -118,8 +118,12 @@ def explain_slowest(queries, top=3) -> list[dict]:
 
 
 def make_sessions(users: list, count: int) -> list[str]:
+    from importlib import import_module
+
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
+
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore  # as the app is configured (db or cached_db)
 
     keys = []
     for i in range(count):

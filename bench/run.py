@@ -411,7 +411,7 @@ def main(argv=None) -> int:
     static_root = work / "static"
     env = app_env(url, str(static_root), secret)
     small_env = app_env(small_url, str(static_root), secret)
-    timings = {}
+    timings = {"load_start": os.getloadavg()[0]}
     try:
         if not args.skip_seed:
             say(f"Database {db_name(url)}: drop, create, migrate ...")
@@ -641,7 +641,8 @@ def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings,
         "## Conditions",
         "",
         f"- Machine: {facts['cores']} cores ({facts['cpu']}), {facts['memory']} RAM, {facts['os']}; "
-        f"1-min load average at the end {fmt(facts['load'], '.2f')} (the machine is shared; figures vary run to run).",
+        f"1-min load average {fmt(timings.get('load_start'), '.2f')} at the start, {fmt(facts['load'], '.2f')} at the end "
+        "(the machine is shared with other work; absolute figures vary run to run, ratios much less).",
         f"- Software: Python {facts['python']}, Django {facts.get('django', '?')}, gunicorn {facts.get('gunicorn', '?')} "
         f"(sync workers, production gunicorn.conf.py incl. access log), psycopg {facts.get('psycopg', '?')}, "
         f"PostgreSQL {facts['postgresql']} on the same machine, wrk {facts['wrk']}.",
