@@ -22,7 +22,9 @@ from plans.models import (
     Room,
     SessionStatus,
 )
+from plans import rules
 from plans.selectors import scheduling as selectors
+from plans.selectors.course import plan_config
 from plans.services import scheduling as services
 
 ROOMS = ["Treatment room 1", "Treatment room 2", "Consultation room"]
@@ -51,7 +53,7 @@ def seed(ctx: dict) -> None:
     plans = [p for p in ctx.get("plans") or _factory_plans(ctx) if p.state == "active"]
     desk = staff["frontdesk"]
     _performed_appointments(plans, rooms, devices, desk)
-    _around_today(plans[:5], today, rooms, devices, clinicians, desk)
+    _around_today(plans, today, rooms, devices, clinicians, desk)
     booked = []
     for plan in plans:
         proposals = [p for p in selectors.propose_course(plan) if p.start is not None]
@@ -112,9 +114,33 @@ def _at(day, hour):
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
 
 
+def _window_of_next_session(plan):
+    """The window of the plan's next session to perform, counted from the sessions actually performed."""
+    session = _next_session(plan)
+    if session is None:
+        return None, None
+    performed = {
+        s.number: timezone.localtime(s.performed_at).date()
+        for s in plan.sessions.filter(status=SessionStatus.COMPLETED, performed_at__isnull=False)
+    }
+    windows = rules.session_windows(plan.start_date, plan.sessions_planned, plan.interval_days, performed=performed,
+                                    cfg=plan_config(plan))
+    return session, next((w for w in windows if w.number == session.number), None)
+
+
+def _due_first(plans, day):
+    """Plans whose next session's window holds the day come first, so the demo's bookings sit in their windows."""
+    def inside(plan):
+        _, window = _window_of_next_session(plan)
+        return window is not None and window.earliest <= day <= window.latest
+
+    return sorted(plans, key=lambda plan: not inside(plan))
+
+
 def _around_today(plans, today, rooms, devices, clinicians, desk):
     """Today's list (two checked in, one still to come), yesterday's no-show, tomorrow's late cancellation."""
     now = timezone.now()
+    plans = _due_first(plans, today)[:5]
     today_slots = [(9, AppointmentStatus.CHECKED_IN), (10, AppointmentStatus.CHECKED_IN), (15, AppointmentStatus.BOOKED)]
     for index, (plan, (hour, status)) in enumerate(zip(plans[:3], today_slots, strict=False)):
         session = _next_session(plan)

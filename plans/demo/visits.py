@@ -144,7 +144,10 @@ def _visits_for(plan, lots, today, rng, staff) -> list[TreatmentSession]:
         components=baseline, melasqol_items=[rng.randint(3, 6) for _ in range(10)], by=clinician,
         notes="Standardised cross-polarised photos taken.",
     )
-    due = [s for s in sessions if plan.start_date + dt.timedelta(days=plan.interval_days * (s.number - 1)) < today]
+    # Active courses leave a session whose window is still open undone: it is on today's list at the desk.
+    last_target = today - dt.timedelta(days=plan.window_after_days if plan.state == PlanState.ACTIVE else 0)
+    due = [s for s in sessions
+           if plan.start_date + dt.timedelta(days=plan.interval_days * (s.number - 1)) < last_target]
     if plan.state == PlanState.STOPPED:
         due = due[:2]
     performed = []
