@@ -163,7 +163,16 @@ def main(argv=None):
     pages[name] = {"path": path, "role": None, "unavailable": None, **measure_page(Client(), path, False)}
     name, path, role = SESSION_REFERENCE
     pages[name] = {"path": path, "role": role, "unavailable": None, **measure_page(clients[role], path, False)}
-    result = {"targets": found_targets, "pages": pages}
+    from django.conf import settings
+
+    result = {
+        "targets": found_targets,
+        "pages": pages,
+        "settings": {
+            "session_engine": settings.SESSION_ENGINE.rsplit(".", 1)[-1],
+            "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
+        },
+    }
     if args.sessions:
         result["sessions"] = {role: make_sessions(users[role], args.sessions) for role in ("clinician", "front_desk")}
     Path(args.out).write_text(json.dumps(result, indent=1))

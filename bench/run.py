@@ -652,7 +652,12 @@ def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings,
         f"- Calendar day {probe_main['targets']['day']}: "
         f"{day_count(url, probe_main['targets']['day'])} appointments.",
         f"- Server: gunicorn, {args.workers} workers, DEBUG=0, PostgreSQL via DATABASE_URL, persistent DB connections "
-        f"(DB_CONN_MAX_AGE default). Load: wrk, {args.threads} threads, {args.connections} connections, "
+        f"(DB_CONN_MAX_AGE default), sessions: {probe_main.get('settings', {}).get('session_engine', '?')}, "
+        f"cache: {probe_main.get('settings', {}).get('cache', '?')}"
+        + (" (REDIS_URL from the environment)" if os.environ.get("REDIS_URL") else " (no REDIS_URL)")
+        + ". Load: "
+        + (f"wrk, {args.threads} threads, " if wrk else "the built-in Python threaded generator (wrk missing), ")
+        + f"{args.connections} connections, "
         f"{args.duration} s per page after a {WARMUP_SECONDS} s warm-up; each request carries one of "
         f"{args.connections} real logged-in sessions of the page's role (clinician, or front desk for the calendar "
         f"and aftercare). The ceiling is /livez (no database) on the same server, measured first and last; "
