@@ -7,7 +7,6 @@ django-simple-history with who and when.
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
 
@@ -130,7 +129,9 @@ class Patient(models.Model):
     class Meta:
         ordering = ["last_name", "first_name", "id"]
         indexes = [
-            models.Index(Lower("last_name"), Lower("first_name"), name="patient_name_ci"),
+            # The list's order; prefix search on names has PostgreSQL expression indexes
+            # (migration 0003_patient_search_indexes).
+            models.Index(fields=["last_name", "first_name", "id"], name="patient_list_order"),
             models.Index(fields=["date_of_birth"]),
         ]
         permissions = [

@@ -211,3 +211,18 @@ def test_patient_page_queries_do_not_grow(clinician_client, django_assert_max_nu
     PatientFactory.create_batch(495)
     with django_assert_max_num_queries(small):
         clinician_client.get(f"/patients/{patients[0].pk}/")
+
+
+def test_name_search_can_use_an_index_on_postgresql():
+    """At 100,000 patients a sequential scan per keystroke would be slow: the search must be indexable."""
+    if connection.vendor != "postgresql":
+        pytest.skip("expression indexes exist on PostgreSQL only")
+    from patients.selectors import patient_search
+
+    queryset = patient_search("smi")
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "patient_last_name_prefix" in plan and "patient_first_name_prefix" in plan
