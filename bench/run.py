@@ -45,6 +45,7 @@ TARGET_RATIO = 0.25
 TARGET_P99_MS = 150.0
 DEFAULT_WORKERS = 4  # on this 2-core machine 3–5 were tried; see bench/README.md
 WARMUP_SECONDS = 2
+ALONE_SECONDS = 3  # one connection, for the service time of a request without queueing
 CEILING = "ceiling (/livez)"
 
 sys.path.insert(0, str(BENCH))
@@ -204,6 +205,13 @@ class Server:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
         self.log.close()
+
+    def restarts(self) -> int:
+        """Workers recycled by gunicorn's max_requests during the run (each reboots the app in a new worker)."""
+        try:
+            return self.log_path.read_text(errors="replace").count("Autorestarting worker")
+        except OSError:
+            return 0
 
     def tail(self, lines=30) -> str:
         try:
@@ -453,6 +461,7 @@ def main(argv=None) -> int:
             loads = drive(args, server, wrk, probe_main, work)
         finally:
             server.stop()
+        timings["restarts"] = server.restarts()
         report = build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings, compare)
         Path(args.results).write_text(report["markdown"])
         say()
@@ -512,8 +521,16 @@ def drive(args, server: Server, wrk: str | None, probe_main: dict, work: Path) -
             result["error"] = True
             say(f"  {name:<22} errors under load: {result['non_2xx']} non-2xx, {result['socket_errors']} socket errors, "
                 f"{result['requests']} requests\n{result['raw']}")
+        # Service time on its own: one connection, no queue (much less disturbed by other load than the figures above).
+        if wrk:
+            alone = wrk_run(wrk, url, script, duration=ALONE_SECONDS, connections=1, threads=1)
+        else:
+            alone = python_run(server.port, page["path"], cookies, duration=ALONE_SECONDS, connections=1)
+        result["alone_p50"] = alone["p50"]
+        drain(server)
         loads[name] = result
-        say(f"  {name:<22} {result['rps']:8.1f} req/s   p50 {result['p50']:7.1f} ms   p99 {result['p99']:7.1f} ms")
+        say(f"  {name:<22} {result['rps']:8.1f} req/s   p50 {result['p50']:7.1f} ms   p99 {result['p99']:7.1f} ms"
+            f"   (alone: {result['alone_p50']:.1f} ms)")
     return loads
 
 
@@ -572,18 +589,18 @@ def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings,
         main_q = page.get("queries")
         if page["unavailable"]:
             unavailable.append(f"{name} ({page['path']}): {page['unavailable']}")
-            rows.append([name, page["path"], "—", "—", "—", "—", "—", "—", "not available yet"])
+            rows.append([name, page["path"], "—", "—", "—", "—", "—", "—", "—", "not available yet"])
             continue
         if name == CEILING:
             rows.append([name, page["path"], fmt(ceiling), fmt(load.get("p50"), ".2f"), fmt(load.get("p99"), ".2f"),
-                         "1.00", fmt(small_q, "d"), fmt(main_q, "d"), "ceiling"])
+                         "1.00", fmt(load.get("alone_p50"), ".2f"), fmt(small_q, "d"), fmt(main_q, "d"), "ceiling"])
             continue
         if name == REFERENCE or (args.only and name not in args.only):
             ratio = load["rps"] / ceiling if ceiling and load.get("rps") else None
             note = "reference (no target)" if name == REFERENCE else "not measured this run (--only)"
             rows.append([name, page["path"] + (" + cookie" if name == REFERENCE else ""), fmt(load.get("rps")),
                          fmt(load.get("p50"), ".2f"), fmt(load.get("p99"), ".2f"), fmt(ratio, ".2f"),
-                         fmt(small_q, "d"), fmt(main_q, "d"), note])
+                         fmt(load.get("alone_p50"), ".2f"), fmt(small_q, "d"), fmt(main_q, "d"), note])
             continue
         verdicts = []
         if load.get("skipped") is not None or "rps" not in load:
@@ -605,13 +622,14 @@ def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings,
             failures.append(f"{name}: " + "; ".join(verdicts))
         rows.append([
             name, page["path"], fmt(load.get("rps")), fmt(load.get("p50"), ".2f"), fmt(load.get("p99"), ".2f"),
-            fmt(ratio, ".2f"), fmt(small_q, "d"), fmt(main_q, "d"), "; ".join(verdicts) or "PASS",
+            fmt(ratio, ".2f"), fmt(load.get("alone_p50"), ".2f"), fmt(small_q, "d"), fmt(main_q, "d"),
+            "; ".join(verdicts) or "PASS",
         ])
     ok = not failures
     facts = {**machine(), **versions(url, wrk)}
     today = dt.date.today().isoformat()
     main_size, small_size = sizes["main"], sizes["small"]
-    header = ["Page", "Path", "req/s", "p50 ms", "p99 ms", "ratio", f"queries @ {small_size['patients']:,}" if small_size else "queries (small)",
+    header = ["Page", "Path", "req/s", "p50 ms", "p99 ms", "ratio", "alone ms", f"queries @ {small_size['patients']:,}" if small_size else "queries (small)",
               f"queries @ {main_size['patients']:,}", "Result"]
     table = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     table += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
@@ -664,6 +682,11 @@ def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings,
         f"the higher is used ({', '.join(fmt(c) for c in ceilings)} req/s).",
         "- Query counts: Django test Client + CaptureQueriesContext in-process against each seeded database "
         "(second GET; includes the session, user and permission queries of the request).",
+        f"- *alone ms*: p50 latency with a single connection ({ALONE_SECONDS} s, no queueing): the service time of one "
+        "request, much less disturbed by other load than the 16-connection figures.",
+        f"- gunicorn recycled workers {timings.get('restarts', 0)} times during the run (max_requests=2000 in "
+        "gunicorn.conf.py; at ceiling rates each worker restarts every few seconds, which lowers the ceiling and "
+        "puts boot pauses in its p99).",
     ]
     md += slow_query_section(probe_main, failures)
     text = "\n".join(table) + "\n\n" + targets + "\n" + overall
@@ -687,7 +710,7 @@ def day_count(url: str, day: str) -> str:
 
 def slow_query_section(probe_main: dict, failures: list[str]) -> list[str]:
     """For each page: its slowest queries in-process, and the plan of the slowest (always, for reference)."""
-    lines = ["", "## Slowest queries per page (in-process, seeded database)", ""]
+    lines = ["", "## Slowest queries per page (in-process, seeded database; Django records times to the millisecond)", ""]
     for name in PAGES:
         page = probe_main["pages"][name]
         if page["unavailable"] or "sql" not in page:
