@@ -4,6 +4,7 @@ import re
 from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
 from patients.models import Patient
 
@@ -37,7 +38,9 @@ def patient_search(query: str, *, include_archived: bool = False) -> QuerySet[Pa
     for term in terms:
         name_condition &= Q(first_name__istartswith=term) | Q(last_name__istartswith=term)
     condition |= name_condition
-    return patients.filter(condition).order_by("last_name", "first_name", "id")
+    # Ordered by expressions, not by the list's index: PostgreSQL then reads the few matches from the prefix
+    # indexes and sorts them, instead of walking every patient in name order looking for them.
+    return patients.filter(condition).order_by(Lower("last_name"), Lower("first_name"), "id")
 
 
 def possible_duplicates(*, first_name: str, last_name: str, date_of_birth: date, exclude_pk=None) -> list[Patient]:

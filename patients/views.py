@@ -16,7 +16,7 @@ DUPLICATE_WARNING = "A patient with the same name and date of birth already exis
 def _patient_for(request, patient_id, *, perm="patients.view_patient") -> Patient:
     if not request.user.has_perm(perm):
         raise PermissionDenied
-    return get_object_or_404(Patient, pk=patient_id)
+    return get_object_or_404(Patient.objects.select_related("screening_confirmed_by"), pk=patient_id)
 
 
 @permission_required("patients.view_patient", raise_exception=True)
