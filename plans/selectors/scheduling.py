@@ -203,13 +203,16 @@ def appointment_flags(appointments: list[Appointment]) -> dict[int, Flags]:
     plans = {a.plan_id: a.plan for a in appointments if a.plan_id}
     if not plans:
         return {a.pk: Flags() for a in appointments}
+    # Light rows, not model instances: a busy day touches hundreds of sessions and bookings of its plans.
     sessions = defaultdict(list)
-    for session in TreatmentSession.objects.filter(plan_id__in=plans):
+    for session in TreatmentSession.objects.filter(plan_id__in=plans).values_list(
+        "pk", "plan_id", "number", "status", "performed_at", "completed_at", named=True
+    ):
         sessions[session.plan_id].append(session)
     live = defaultdict(list)
     for appointment in Appointment.objects.filter(
         plan_id__in=plans, session__isnull=False, status__in=LIVE_APPOINTMENT_STATUSES
-    ).only("id", "plan_id", "session_id", "start", "status"):
+    ).values_list("pk", "plan_id", "session_id", "start", "status", named=True):
         live[appointment.plan_id].append(appointment)
     adjuncts = defaultdict(list)
     for adjunct in PlanAdjunct.objects.filter(plan_id__in=plans):

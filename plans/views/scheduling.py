@@ -1,6 +1,8 @@
 """Scheduling pages: calendars, booking a whole course, single bookings, desk actions, resources, reminders,
 calendar feeds. Thin: access check → form → one service/selector call → render or redirect."""
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
@@ -69,7 +71,11 @@ def _calendar_query(request):
 def schedule_day(request):
     _require(request, "plans.view_appointment")
     day, by = _calendar_query(request)
-    return render(request, "plans/scheduling/day.html", selectors.day_view(day, by))
+    here = request.get_full_path()
+    # Worked out once for the page, not once per appointment card.
+    per_page = {"can_change_appointments": request.user.has_perm("plans.change_appointment"), "here": here,
+                "here_quoted": quote(here, safe="")}
+    return render(request, "plans/scheduling/day.html", selectors.day_view(day, by) | per_page)
 
 
 @require_GET
