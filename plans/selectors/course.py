@@ -228,7 +228,9 @@ def plan_for_page(plan_id: int) -> Plan:
         "adjuncts",
         Prefetch("overrides", queryset=FindingOverride.objects.select_related("by")),
         Prefetch("consents", queryset=Consent.objects.select_related("text", "clinician")),
-        Prefetch("sessions", queryset=TreatmentSession.objects.order_by("number")),
+        # The lot and performer too: the sessions panel (plans.selectors.visits) reads them from this prefetch.
+        Prefetch("sessions", queryset=TreatmentSession.objects.select_related(
+            "exosome_lot__product", "performed_by").order_by("number")),
     )
     return get_object_or_404(queryset, pk=plan_id)
 

@@ -289,15 +289,20 @@ def plan_photo_pairs(plan) -> list[dict]:
 # --- panels on other areas' pages --------------------------------------------------------------------------
 
 
+def _sessions_of(plan) -> list:
+    """The plan's sessions with lot and performer: from the plan page's prefetch when there is one."""
+    if "sessions" in getattr(plan, "_prefetched_objects_cache", {}):
+        return sorted(plan.sessions.all(), key=lambda session: session.number)
+    return list(plan.sessions.select_related("exosome_lot__product", "performed_by").order_by("number"))
+
+
 def plan_panel(plan, user) -> dict | None:
     """Sessions (linked), trend chart, adverse events and photos of a plan: at most 4 queries."""
     if not user.has_perm("plans.view_treatmentsession"):
         return None
     context = {
         "plan": plan,
-        "visit_sessions": list(
-            plan.sessions.select_related("exosome_lot__product", "performed_by").order_by("number")
-        ),
+        "visit_sessions": _sessions_of(plan),
         "can_assess": user.has_perm("plans.add_assessment") and plan.state in ("active", "completed"),
         "can_add_photo": user.has_perm("plans.add_photo"),
         "can_record_ae": user.has_perm("plans.add_adverseevent"),
