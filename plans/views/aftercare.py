@@ -5,10 +5,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from clinic.http import safe_next
 from plans import rules
 from plans.forms.aftercare import AftercareTextForm
 from plans.selectors.aftercare import (
@@ -89,10 +89,7 @@ def aftercare_email(request, session_id):
         messages.error(request, error)
     else:
         messages.success(request, _("The aftercare sheet was emailed to the patient."))
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        target = reverse("plans:aftercare", args=[session.pk])
-    return redirect(target)
+    return redirect(safe_next(request, reverse("plans:aftercare", args=[session.pk])))
 
 
 # --- managers: versioned texts ---------------------------------------------------------------------------

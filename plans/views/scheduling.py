@@ -10,14 +10,22 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from clinic.http import safe_next
 from patients.models import Patient
 from plans.config import rule_config
 from plans.forms import scheduling as forms
-from plans.models import Appointment, AppointmentKind, AppointmentLength, ClinicianHours, Device, Plan, Room
+from plans.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentLength,
+    ClinicianHours,
+    Device,
+    Plan,
+    Room,
+)
 from plans.selectors import scheduling as selectors
 from plans.services import scheduling as services
 
@@ -51,10 +59,7 @@ def _appointment_for(request, appointment_id, perm="plans.change_appointment") -
 
 
 def _back(request, appointment) -> str:
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return target
-    return f"{reverse('plans:schedule_day')}?date={selectors.local_date(appointment.start):%Y-%m-%d}"
+    return safe_next(request, f"{reverse('plans:schedule_day')}?date={selectors.local_date(appointment.start):%Y-%m-%d}")
 
 
 def _calendar_query(request):

@@ -22,23 +22,48 @@ VALUE = st.one_of(
 )
 
 
-class _FormFields(HTMLParser):
+class _Forms(HTMLParser):
+    """Every <form> of a page: its method, action and the names of its fillable fields."""
+
     def __init__(self):
         super().__init__()
-        self.names: list[str] = []
+        self.forms: list[dict] = []
+        self._current = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if tag == "form":
+            self._current = {"method": (attrs.get("method") or "get").lower(), "action": attrs.get("action") or "",
+                             "names": []}
+            self.forms.append(self._current)
+            return
         name = attrs.get("name")
-        if tag in ("input", "select", "textarea") and name and name != "csrfmiddlewaretoken":
-            if attrs.get("type") not in ("submit", "button", "file") and name not in self.names:
-                self.names.append(name)
+        if self._current is None or tag not in ("input", "select", "textarea") or not name:
+            return
+        if name != "csrfmiddlewaretoken" and attrs.get("type") not in ("submit", "button", "file"):
+            if name not in self._current["names"]:
+                self._current["names"].append(name)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._current = None
+
+
+def page_forms(html: str) -> list[dict]:
+    parser = _Forms()
+    parser.feed(html)
+    return [form for form in parser.forms if form["names"]]
+
+
+def main_form(html: str) -> dict | None:
+    """The page's main form: the one with the most fields (a page may also have a sign-out or search form)."""
+    forms = page_forms(html)
+    return max(forms, key=lambda form: len(form["names"])) if forms else None
 
 
 def form_field_names(html: str) -> list[str]:
-    parser = _FormFields()
-    parser.feed(html)
-    return parser.names
+    form = main_form(html)
+    return form["names"] if form else []
 
 
 def database_fingerprint() -> dict[str, int]:

@@ -1,0 +1,16 @@
+"""Small HTTP helpers shared by the apps."""
+
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def safe_next(request, default: str) -> str:
+    """Where to go after an action: the `next` the page sent if it is a path on this site, else `default`.
+
+    Only absolute paths are taken ("/schedule/?date=…"): anything else could leave the site, or be mistaken by
+    redirect() for a view name."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
