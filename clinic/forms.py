@@ -37,8 +37,19 @@ class StaffCreateForm(forms.Form):
 class StaffEditForm(forms.Form):
     role = forms.ChoiceField(choices=ROLE_CHOICES)
     is_active = forms.BooleanField(required=False, label="Account enabled")
+    new_password = forms.CharField(
+        widget=forms.PasswordInput, required=False, label="Set a new password",
+        help_text="Only to help someone who forgot theirs; leave blank to keep the current one.",
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", "Save"))
+
+    def clean_new_password(self):
+        password = self.cleaned_data["new_password"]
+        if password:
+            validate_password(password, user=self.user)
+        return password

@@ -50,3 +50,10 @@ def staff_set_active(*, user: User, active: bool) -> User:
 
 def access_log_record(*, user, patient, path: str) -> None:
     AccessLog.objects.create(user=user, patient=patient, path=path[:300])
+
+
+@transaction.atomic
+def staff_set_password(*, user: User, password: str) -> User:
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user

@@ -60,13 +60,15 @@ def staff_new(request):
 def staff_edit(request, user_id):
     member = get_object_or_404(User.objects.prefetch_related("groups"), pk=user_id)
     current_role = next((g.name for g in member.groups.all() if g.name in ROLES), None)
-    form = StaffEditForm(request.POST or None, initial={"role": current_role, "is_active": member.is_active})
+    form = StaffEditForm(request.POST or None, user=member, initial={"role": current_role, "is_active": member.is_active})
     if request.method == "POST" and form.is_valid():
         if member == request.user and not form.cleaned_data["is_active"]:
             form.add_error("is_active", "You cannot disable your own account.")
         else:
             services.staff_set_role(user=member, role=form.cleaned_data["role"])
             services.staff_set_active(user=member, active=form.cleaned_data["is_active"])
+            if form.cleaned_data["new_password"]:
+                services.staff_set_password(user=member, password=form.cleaned_data["new_password"])
             messages.success(request, f"Saved {member.username}.")
             return redirect("staff_list")
     return render(request, "clinic/staff_form.html", {"form": form, "title": f"Edit {member.username}", "member": member})

@@ -177,3 +177,13 @@ def test_security_headers_and_csp_without_inline_scripts(clinician_client):
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_manager_sets_a_new_password_for_someone_who_forgot(manager_client):
+    desk = UserFactory(username="forgetful", role="front_desk", password="demo-clinic")
+    weak = manager_client.post(f"/staff/{desk.pk}/", {"role": "front_desk", "is_active": "on", "new_password": "abc"})
+    assert "This password is too short" in weak.text
+    assert Client().login(username="forgetful", password="demo-clinic")  # unchanged after the refusal
+    manager_client.post(f"/staff/{desk.pk}/", {"role": "front_desk", "is_active": "on",
+                                               "new_password": "Tinted-Iron-Oxide-50"})
+    assert Client().login(username="forgetful", password="Tinted-Iron-Oxide-50")
