@@ -8,7 +8,7 @@ PYTHON_312 := $(shell for p in python3.13 python3.12 $(wildcard $(HOME)/.pyenv/v
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-test serve migrate bench clean check
+.PHONY: demo test install install-test browser-deps migrate bench clean check
 
 $(BIN)/python:
 	@test -n "$(PYTHON_312)" || { echo "Python 3.12 or newer is needed (python3.12 / python3.13 on PATH, or pyenv)"; exit 1; }
@@ -34,8 +34,15 @@ demo: migrate
 	@echo "Serving the demo clinic on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install-test
+test: install-test browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Browser tests drive Debian's Chromium; PDFs are read back with pdftotext (poppler-utils).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	  else echo "Browser tests need: sudo apt-get install -y chromium poppler-utils"; exit 1; fi; }
 
 check: install
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
