@@ -308,7 +308,7 @@ def test_day_sheet_lists_patients_and_links_aftercare_for_performed_sessions(wor
     day = timezone.localtime(a.start).date()
     content = front_desk_client.get(reverse("plans:schedule_day_sheet") + f"?date={day}").content.decode()
     assert a.patient.full_name in content and "Room A" in content
-    assert f'href="/sessions/{a.session_id}/aftercare/">Aftercare sheet' in content
+    assert f'href="/sessions/{a.session_id}/aftercare/?print=1">Print aftercare sheet' in content  # one click
     assert 'class="navbar' not in content  # printable: no navigation chrome
 
 
