@@ -3,6 +3,7 @@
 Development defaults are safe for a laptop; with DEBUG off the server refuses to start without SECRET_KEY.
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,13 +17,17 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env_str("SECRET_KEY")
+# Build and housekeeping commands sign nothing, so a build step (collectstatic in an image, a migration check)
+# needs no secret; serving, migrating and everything else does.
+_KEYLESS_COMMANDS = {"collectstatic", "compilemessages", "makemessages", "makemigrations", "permission_matrix", "help"}
+_keyless = len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" and sys.argv[1] in _KEYLESS_COMMANDS
 if not SECRET_KEY:
-    if not DEBUG:
+    if not DEBUG and not _keyless:
         raise ImproperlyConfigured(
             "SECRET_KEY is required when DEBUG is off. Set SECRET_KEY to a long random value "
             "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or DEBUG=1 for development."
         )
-    SECRET_KEY = "dev-only-insecure-key-never-use-in-production-0123456789abcdef"
+    SECRET_KEY = "dev-or-build-only-insecure-key-never-used-to-serve-0123456789abcdef"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

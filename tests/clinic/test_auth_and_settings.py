@@ -152,6 +152,17 @@ def test_refuses_to_start_without_secret_key_when_debug_off():
 
 
 @pytest.mark.django_db(False)
+def test_build_commands_need_no_secret_but_serving_does():
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "DEBUG": "0"}
+    check = subprocess.run([sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"], cwd=ROOT,
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0 and "No changes detected" in check.stdout, check.stderr
+    serve = subprocess.run([sys.executable, "-c", "import clinic.wsgi"], cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert serve.returncode != 0 and "SECRET_KEY is required" in serve.stderr
+
+
+@pytest.mark.django_db(False)
 def test_strict_boolean_parsing():
     result = _run_python("import clinic.settings", DEBUG="maybe")
     assert result.returncode != 0 and "DEBUG must be one of" in result.stderr
