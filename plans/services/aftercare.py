@@ -20,8 +20,17 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from plans import rules
-from plans.models import AftercareSheet, AftercareText, PlanAdjunct, SessionStatus, TreatmentSession
-from plans.selectors.aftercare import aftercare_next_appointment, aftercare_texts_current
+from plans.models import (
+    AftercareSheet,
+    AftercareText,
+    PlanAdjunct,
+    SessionStatus,
+    TreatmentSession,
+)
+from plans.selectors.aftercare import (
+    aftercare_next_appointment,
+    aftercare_texts_current,
+)
 
 ERR_NOT_COMPLETED = "An aftercare sheet is only given for a session recorded as done."
 ERR_NO_MODALITY = "This session has no modality recorded, so its aftercare cannot be chosen."

@@ -26,6 +26,7 @@ from plans.models import (
 )
 from plans.models.scheduling import LIVE_APPOINTMENT_STATUSES
 from plans.models.visits import SessionStatus
+from plans.services import clean_save
 
 ERR_NOT_EDITABLE = "Only a draft or active plan can be changed."
 ERR_PERFORMED_SESSIONS = (
@@ -75,9 +76,7 @@ def _replace_adjuncts(plan: Plan, adjuncts: list[dict], by) -> None:
         for name in ("strength", "frequency", "notes"):
             if getattr(adjunct, name) is None:
                 setattr(adjunct, name, "")
-        adjunct._history_user = by
-        adjunct.full_clean()
-        adjunct.save()
+        clean_save(adjunct, by=by)
 
 
 def _sync_sessions(plan: Plan, by) -> None:
@@ -109,9 +108,7 @@ def _sync_sessions(plan: Plan, by) -> None:
     for number in range(1, plan.sessions_planned + 1):
         if number not in existing:
             session = TreatmentSession(plan=plan, number=number, status=SessionStatus.PLANNED)
-            session._history_user = by
-            session.full_clean()
-            session.save()
+            clean_save(session, by=by)
 
 
 @transaction.atomic
@@ -122,9 +119,7 @@ def plan_create(*, patient, by, adjuncts: list[dict] | None = None, template: Pr
         raise TypeError(f"Unknown plan fields: {sorted(unknown)}")
     plan = Plan(patient=patient, template=template, created_by=by, state=PlanState.DRAFT, **fields)
     _check_course_size(plan.sessions_planned)
-    plan._history_user = by
-    plan.full_clean()
-    plan.save()
+    clean_save(plan, by=by)
     _replace_adjuncts(plan, adjuncts or [], by)
     _sync_sessions(plan, by)
     return plan
@@ -153,9 +148,7 @@ def plan_update(*, plan: Plan, by, adjuncts: list[dict] | None = None, **fields)
     )
     if last_performed and plan.sessions_planned < last_performed:
         raise ValidationError({"sessions_planned": ERR_PERFORMED_SESSIONS.format(number=last_performed)})
-    plan._history_user = by
-    plan.full_clean()
-    plan.save()
+    clean_save(plan, by=by)
     if adjuncts is not None:
         _replace_adjuncts(plan, adjuncts, by)
     _sync_sessions(plan, by)
@@ -184,9 +177,7 @@ def finding_override_record(*, plan: Plan, code: str, reason: str, by) -> Findin
         override = FindingOverride(plan=plan, code=code)
     override.reason = reason
     override.by = by
-    override._history_user = by
-    override.full_clean()
-    override.save()
+    clean_save(override, by=by)
     return override
 
 
@@ -221,9 +212,7 @@ def consent_record(
     )
     if scanned_form:
         consent.scanned_form = scanned_form
-    consent._history_user = by
-    consent.full_clean()
-    consent.save()
+    clean_save(consent, by=by)
     return consent
 
 
@@ -258,9 +247,7 @@ def plan_activate(*, plan: Plan, by, today: dt.date | None = None, now: dt.datet
     plan.state = PlanState.ACTIVE
     plan.approved_by = by
     plan.activated_at = now or timezone.now()
-    plan._history_user = by
-    plan.full_clean()
-    plan.save()
+    clean_save(plan, by=by)
     return plan
 
 
@@ -275,9 +262,7 @@ def plan_stop(*, plan: Plan, reason: str, by, now: dt.datetime | None = None) ->
     plan.state = PlanState.STOPPED
     plan.stop_reason = reason
     plan.ended_at = now or timezone.now()
-    plan._history_user = by
-    plan.full_clean()
-    plan.save()
+    clean_save(plan, by=by)
     return plan
 
 
@@ -287,9 +272,7 @@ def plan_complete(*, plan: Plan, by, now: dt.datetime | None = None) -> Plan:
     _transition(plan, PlanState.COMPLETED)
     plan.state = PlanState.COMPLETED
     plan.ended_at = now or timezone.now()
-    plan._history_user = by
-    plan.full_clean()
-    plan.save()
+    clean_save(plan, by=by)
     return plan
 
 
@@ -302,9 +285,7 @@ def protocol_template_save(*, template: ProtocolTemplate | None = None, by, **fi
         template = ProtocolTemplate.objects.select_for_update().get(pk=template.pk)
     for name, value in fields.items():
         setattr(template, name, value)
-    template._history_user = by
-    template.full_clean()
-    template.save()
+    clean_save(template, by=by)
     return template
 
 

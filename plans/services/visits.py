@@ -37,6 +37,7 @@ from plans.models import (
     TreatmentSession,
 )
 from plans.models.visits import MASI_FIELDS
+from plans.services import clean_save
 from plans.services.scheduling import appointments_complete_for_session
 
 ERR_PLAN_NOT_ACTIVE = "Sessions are recorded only on an active course plan."
@@ -201,9 +202,7 @@ def session_record(*, session: TreatmentSession, record: SessionRecord, confirm_
     session.modality = session.plan.modality
     session.status = SessionStatus.COMPLETED
     session.completed_at = timezone.now()
-    session._history_user = by
-    session.full_clean()
-    session.save()
+    clean_save(session, by=by)
     appointments_complete_for_session(session=session, by=by)
     return session
 
@@ -317,9 +316,7 @@ def assessment_record(
         notes=notes,
         **{name: components[name] for name in MASI_FIELDS},
     )
-    assessment._history_user = by
-    assessment.full_clean()
-    assessment.save()
+    clean_save(assessment, by=by)
     return assessment
 
 
@@ -427,9 +424,7 @@ def adverse_event_record(
         lot=lot,
         recorded_by=by,
     )
-    event._history_user = by
-    event.full_clean()
-    event.save()
+    clean_save(event, by=by)
     return event
 
 
@@ -521,9 +516,7 @@ def product_create(*, name, manufacturer, source, storage_format, storage_rule, 
     product = ExosomeProduct(
         name=name, manufacturer=manufacturer, source=source, storage_format=storage_format, storage_rule=storage_rule
     )
-    product._history_user = by
-    product.full_clean()
-    product.save()
+    clean_save(product, by=by)
     return product
 
 
@@ -532,9 +525,7 @@ def lot_receive(*, product: ExosomeProduct, number: str, expiry_date: date, rece
     if received_on > timezone.localdate():
         raise ValidationError({"received_on": ERR_DATE_IN_FUTURE})
     lot = Lot(product=product, number=number.strip(), expiry_date=expiry_date, received_on=received_on, quantity=quantity)
-    lot._history_user = by
-    lot.full_clean()
-    lot.save()
+    clean_save(lot, by=by)
     return lot
 
 
@@ -548,7 +539,5 @@ def lot_recall(*, lot: Lot, reason: str, by) -> Lot:
         raise ValidationError(ERR_LOT_ALREADY_RECALLED)
     lot.recalled_at = timezone.now()
     lot.recall_reason = reason.strip()
-    lot._history_user = by
-    lot.full_clean()
-    lot.save()
+    clean_save(lot, by=by)
     return lot
