@@ -198,3 +198,19 @@ def test_manager_sets_a_new_password_for_someone_who_forgot(manager_client):
     manager_client.post(f"/staff/{desk.pk}/", {"role": "front_desk", "is_active": "on",
                                                "new_password": "Tinted-Iron-Oxide-50"})
     assert Client().login(username="forgetful", password="Tinted-Iron-Oxide-50")
+
+
+def test_permissions_come_from_the_role_and_the_user_in_one_query(django_assert_num_queries):
+    from django.contrib.auth.models import Permission
+
+    from clinic.roles import permissions_for
+
+    desk = UserFactory(username="desk_perm", role="front_desk")
+    desk.user_permissions.add(Permission.objects.get(codename="view_accesslog", content_type__app_label="clinic"))  # granted to this user alone
+    desk = User.objects.get(pk=desk.pk)
+    with django_assert_num_queries(1):
+        perms = desk.get_all_permissions()
+        assert desk.has_perm("plans.add_appointment") and not desk.has_perm("plans.record_session")
+    assert perms == set(permissions_for("front_desk")) | {"clinic.view_accesslog"}
+    User.objects.filter(pk=desk.pk).update(is_active=False)
+    assert not User.objects.get(pk=desk.pk).has_perm("plans.add_appointment")
