@@ -93,7 +93,7 @@ def main(argv=None):
             print(f"{name:<18} not available yet")
             continue
         client = Client()
-        client.force_login(users[role][0], backend=probe.MODEL_BACKEND)
+        client.force_login(users[role][0])
         client.get(path)
         wall = cpu = sql = 0.0
         queries = 0

@@ -32,7 +32,6 @@ CEILING = ("ceiling (/livez)", "/livez")
 # Not a target: the bare view again, but carrying a clinician's session cookie, so the session is loaded (and, as
 # configured, written now and then): the fixed cost every logged-in page pays before its view runs.
 SESSION_REFERENCE = ("bare view + session", "/livez", "clinician")
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def targets() -> dict:
@@ -130,7 +129,7 @@ def make_sessions(users: list, count: int) -> list[str]:
         user = users[i % len(users)]
         store = SessionStore()
         store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = MODEL_BACKEND
+        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]  # the backend a sign-in records
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
         keys.append(store.session_key)
@@ -151,7 +150,7 @@ def main(argv=None):
     clients = {}
     for role, role_users in users.items():
         clients[role] = Client()
-        clients[role].force_login(role_users[0], backend=MODEL_BACKEND)
+        clients[role].force_login(role_users[0])
     pages = {}
     for name, (role, build) in PAGES.items():
         path = build(found_targets)
