@@ -212,6 +212,14 @@ class AdverseEvent(NoDeleteModel):
         indexes = [models.Index(fields=["outcome", "onset_date"])]
 
 
+    @property
+    def is_reportable(self) -> bool:
+        """Flagged for regulatory reporting: CTCAE grade 3 or above, or serious (plans.rules, S74, S75, S58)."""
+        from plans.rules import ae_is_reportable
+
+        return ae_is_reportable(self.grade, self.serious)
+
+
 class AdverseEventNote(NoDeleteModel):
     event = models.ForeignKey(AdverseEvent, on_delete=models.PROTECT, related_name="notes")
     note = models.TextField()

@@ -87,6 +87,10 @@ def test_reportable_flag(clinician_client, session, grade, serious, reportable):
     event = AdverseEventFactory(patient=session.plan.patient, plan=session.plan, grade=grade, serious=serious)
     html = clinician_client.get(reverse("plans:adverse_event", args=[event.pk])).content.decode()
     assert ("Flagged for reporting" in html) is reportable
+    listed = clinician_client.get(reverse("plans:adverse_events")).content.decode()
+    assert ('<span class="badge text-bg-danger">report</span>' in listed) is reportable
+    panel = clinician_client.get(session.plan.get_absolute_url()).content.decode()
+    assert ('<span class="badge text-bg-danger">report</span>' in panel) is reportable
 
 
 def test_lifecycle_note_review_resolve(clinician_client, clinician, session):
