@@ -30,3 +30,12 @@ class TimeInput(forms.TimeInput):
 def row(*names, **attrs):
     """Fields side by side on wide screens, stacked on narrow ones."""
     return Div(*[Div(name, css_class="col-md") for name in names], css_class="row", **attrs)
+
+
+def add_service_errors(form, error) -> None:
+    """Put a service's ValidationError on the form: next to its field when it names one, else on the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

@@ -1,6 +1,13 @@
 """Small HTTP helpers shared by the apps."""
 
+from django.core.exceptions import PermissionDenied
 from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def require_perm(request, perm: str) -> None:
+    """403 unless the signed-in user's role holds the permission."""
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
 
 
 def safe_next(request, default: str) -> str:

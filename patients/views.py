@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
@@ -27,7 +29,10 @@ def patient_list(request):
     patients = selectors.patient_search(query, include_archived=show_archived)
     page = Paginator(patients, 25).get_page(request.GET.get("page"))
     template = "patients/includes/patient_rows.html" if request.htmx else "patients/patient_list.html"
-    return render(request, template, {"page": page, "form": form, "query": query, "show_archived": show_archived})
+    # Page links keep the search and the archived filter.
+    page_query = urlencode({key: value for key, value in (("q", query), ("archived", "1" if show_archived else "")) if value})
+    context = {"page": page, "form": form, "query": query, "show_archived": show_archived, "page_query": page_query}
+    return render(request, template, context)
 
 
 @permission_required("patients.add_patient", raise_exception=True)

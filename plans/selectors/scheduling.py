@@ -18,14 +18,12 @@ from plans import rules
 from plans.config import rule_config
 from plans.models import (
     LIVE_APPOINTMENT_STATUSES,
-    AdverseEvent,
     Appointment,
     AppointmentKind,
     AppointmentLength,
     AppointmentStatus,
     CalendarFeedToken,
     ClinicianHours,
-    Consent,
     Device,
     Plan,
     PlanAdjunct,
@@ -35,6 +33,8 @@ from plans.models import (
     TreatmentSession,
 )
 from plans.selectors import register_patient_panel, register_plan_panel
+from plans.selectors.course import plans_consent_complete
+from plans.selectors.visits import open_unreviewed_adverse_events
 
 DEFAULT_APPOINTMENT_MINUTES = 60
 SLOT_STEP_MINUTES = 15
@@ -148,45 +148,6 @@ def plan_schedule(plan: Plan) -> dict:
 # --------------------------------------------------------------------------- flags and holds
 
 
-def _consent_complete(plans: list[Plan]) -> dict[int, bool]:
-    ids = [p.pk for p in plans]
-    try:
-        from plans.selectors.course import plans_consent_complete
-    except ImportError:
-        plans_consent_complete = None
-    if plans_consent_complete is not None:
-        result = plans_consent_complete(ids)
-        if isinstance(result, dict):
-            return {pk: bool(result.get(pk)) for pk in ids}
-        return {pk: pk in set(result) for pk in ids}
-    kinds = defaultdict(set)
-    for plan_id, kind in Consent.objects.filter(plan_id__in=ids).values_list("plan_id", "text__kind"):
-        kinds[plan_id].add(kind)
-    return {p.pk: {p.modality, "exosome"} <= kinds[p.pk] for p in plans}
-
-
-def _open_adverse_events(patient_ids: list[int]) -> dict[int, int]:
-    try:
-        from plans.selectors.visits import open_unreviewed_adverse_events
-    except ImportError:
-        open_unreviewed_adverse_events = None
-    if open_unreviewed_adverse_events is not None:
-        result = open_unreviewed_adverse_events(patient_ids)
-        if isinstance(result, dict):
-            return {pk: (v if isinstance(v, int) else len(v)) for pk, v in result.items()}
-        counts = defaultdict(int)
-        for event in result:
-            counts[event.patient_id] += 1
-        return counts
-    counts = defaultdict(int)
-    events = AdverseEvent.objects.filter(patient_id__in=patient_ids).filter(
-        Q(outcome="ongoing") | Q(reviewed_at__isnull=True)
-    )
-    for patient_id in events.values_list("patient_id", flat=True):
-        counts[patient_id] += 1
-    return counts
-
-
 @dataclasses.dataclass
 class Flags:
     outside_window: bool = False
@@ -217,8 +178,8 @@ def appointment_flags(appointments: list[Appointment]) -> dict[int, Flags]:
     adjuncts = defaultdict(list)
     for adjunct in PlanAdjunct.objects.filter(plan_id__in=plans):
         adjuncts[adjunct.plan_id].append(rules.AdjunctSpec(adjunct.agent, adjunct.strength, adjunct.pause_days_before))
-    consent = _consent_complete(list(plans.values()))
-    open_events = _open_adverse_events(sorted({p.patient_id for p in plans.values()}))
+    consented = plans_consent_complete(list(plans))
+    open_events = open_unreviewed_adverse_events(sorted({p.patient_id for p in plans.values()}))
 
     by_session = {}
     for plan_id, plan in plans.items():
@@ -240,7 +201,7 @@ def appointment_flags(appointments: list[Appointment]) -> dict[int, Flags]:
         ):
             day = local_date(appointment.start)
             flag.holds = rules.booking_holds(
-                consent_complete=consent[appointment.plan_id],
+                consent_complete=appointment.plan_id in consented,
                 open_adverse_events=open_events.get(appointment.plan.patient_id, 0),
                 adjuncts=adjuncts[appointment.plan_id],
                 pause_started_on=None,

@@ -10,6 +10,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clinic.formkit import add_service_errors
 from patients.models import Patient
 from plans import rules
 from plans.forms import course as forms
@@ -35,14 +36,6 @@ def _plan_for(request, plan_id, perm) -> Plan:
     if not request.user.has_perm(perm):
         raise PermissionDenied
     return selectors.plan_for_write(plan_id)
-
-
-def _add_service_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _flash_errors(request, error: ValidationError) -> None:
@@ -88,7 +81,7 @@ def _builder(request, *, patient, plan=None):
                 messages.success(request, MSG_PLAN_SAVED)
             return redirect(plan)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
 
     context = {
         "patient": patient, "plan": plan, "form": form, "formset": formset, "creating": creating,
@@ -194,7 +187,7 @@ def plan_stop(request, plan_id):
             messages.success(request, MSG_STOPPED)
             return redirect(plan)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
     return render(request, "plans/course/plan_stop.html", {"plan": plan, "form": form})
 
 
@@ -237,7 +230,7 @@ def consent_new(request, plan_id, kind):
             messages.success(request, MSG_CONSENT_SAVED)
             return redirect(plan.get_absolute_url() + "#consent")
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
     return render(request, "plans/course/consent_form.html", {"plan": plan, "text": text, "form": form})
 
 
@@ -277,7 +270,7 @@ def _template_form(request, template=None):
                 messages.success(request, MSG_TEMPLATE_SAVED)
                 return redirect("plans:templates")
             except ValidationError as error:
-                _add_service_errors(form, error)
+                add_service_errors(form, error)
     else:
         formset = forms.AdjunctFormSet(initial=adjunct_initial, **formset_kwargs)
     return render(request, "plans/course/template_form.html", {"form": form, "formset": formset, "template": template})

@@ -5,7 +5,6 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -13,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from clinic.http import safe_next
+from clinic.http import require_perm, safe_next
 from patients.models import Patient
 from plans.config import rule_config
 from plans.forms import scheduling as forms
@@ -48,13 +47,8 @@ RESOURCE_FORMS = {
 }
 
 
-def _require(request, perm):
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
 def _appointment_for(request, appointment_id, perm="plans.change_appointment") -> Appointment:
-    _require(request, perm)
+    require_perm(request, perm)
     return get_object_or_404(Appointment.objects.select_related("patient", "plan", "session"), pk=appointment_id)
 
 
@@ -74,7 +68,7 @@ def _calendar_query(request):
 
 @require_GET
 def schedule_day(request):
-    _require(request, "plans.view_appointment")
+    require_perm(request, "plans.view_appointment")
     day, by = _calendar_query(request)
     here = request.get_full_path()
     # Worked out once for the page, not once per appointment card.
@@ -85,21 +79,21 @@ def schedule_day(request):
 
 @require_GET
 def schedule_week(request):
-    _require(request, "plans.view_appointment")
+    require_perm(request, "plans.view_appointment")
     day, by = _calendar_query(request)
     return render(request, "plans/scheduling/week.html", selectors.week_view(day, by))
 
 
 @require_GET
 def schedule_day_sheet(request):
-    _require(request, "plans.view_appointment")
+    require_perm(request, "plans.view_appointment")
     day, _ = _calendar_query(request)
     return render(request, "plans/scheduling/day_sheet.html", selectors.day_sheet(day))
 
 
 @require_GET
 def schedule_reminders(request):
-    _require(request, "plans.view_appointment")
+    require_perm(request, "plans.view_appointment")
     return render(request, "plans/scheduling/reminders.html", {"to_call": selectors.reminders_to_call()})
 
 
@@ -152,7 +146,7 @@ def _slots(plan, proposals, formset) -> list:
 
 def plan_book(request, plan_id):
     """Book a whole course: the first free slot in each session's window and the follow-ups, editable."""
-    _require(request, "plans.add_appointment")
+    require_perm(request, "plans.add_appointment")
     plan = get_object_or_404(Plan.objects.select_related("patient"), pk=plan_id)
     if plan.state != "active":
         messages.error(request, services.ERR_PLAN_NOT_ACTIVE)
@@ -195,7 +189,7 @@ def _render_book(request, plan, proposals, formset, confirm, *, needs_confirmati
 
 
 def appointment_new(request, patient_id):
-    _require(request, "plans.add_appointment")
+    require_perm(request, "plans.add_appointment")
     patient = get_object_or_404(Patient, pk=patient_id)
     sessions = selectors.bookable_sessions(patient)
     initial = {"kind": AppointmentKind.SESSION if sessions else AppointmentKind.CONSULTATION}
@@ -302,12 +296,12 @@ def appointment_no_show(request, appointment_id):
 
 @require_GET
 def resources(request):
-    _require(request, "plans.manage_resources")
+    require_perm(request, "plans.manage_resources")
     return render(request, "plans/scheduling/resources.html", selectors.resources_overview())
 
 
 def resource_edit(request, kind, pk=None):
-    _require(request, "plans.manage_resources")
+    require_perm(request, "plans.manage_resources")
     if kind not in RESOURCE_FORMS:
         raise Http404
     model, form_class, label = RESOURCE_FORMS[kind]
@@ -323,7 +317,7 @@ def resource_edit(request, kind, pk=None):
 
 @require_POST
 def hours_delete(request, pk):
-    _require(request, "plans.manage_resources")
+    require_perm(request, "plans.manage_resources")
     services.clinician_hours_delete(hours=get_object_or_404(ClinicianHours, pk=pk))
     messages.success(request, "Working hours removed.")
     return redirect("plans:resources")
@@ -334,7 +328,7 @@ def hours_delete(request, pk):
 
 @require_GET
 def calendar_settings(request):
-    _require(request, "plans.view_appointment")
+    require_perm(request, "plans.view_appointment")
     feed = selectors.feed_token_for(request.user)
     feed_url = request.build_absolute_uri(reverse("plans:calendar_feed", args=[feed.token])) if feed else None
     return render(request, "plans/scheduling/calendar_settings.html", {"feed": feed, "feed_url": feed_url})
@@ -342,7 +336,7 @@ def calendar_settings(request):
 
 @require_POST
 def calendar_regenerate(request):
-    _require(request, "plans.view_appointment")
+    require_perm(request, "plans.view_appointment")
     services.feed_token_regenerate(user=request.user)
     messages.success(request, MSG_FEED_NEW)
     return redirect("plans:calendar_settings")

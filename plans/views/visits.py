@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +15,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clinic.formkit import add_service_errors
+from clinic.http import require_perm
 from clinic.roles import CLINICIAN
 from plans.forms import visits as forms
 from plans.models import AdverseEvent, Lot, Photo, Plan, PlanState, SessionStatus
@@ -30,27 +32,13 @@ MSG_COMPLETED_USE_AMEND = "This session is already recorded. Changes go through 
 MSG_NOT_COMPLETED = "The session is not recorded yet."
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form's fields (unknown keys become form-level errors)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
-def _require(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
 def _session_for(request, session_id, perm="plans.view_treatmentsession"):
-    _require(request, perm)
+    require_perm(request, perm)
     return selectors.session_for_page(session_id)
 
 
 def _plan_for(request, plan_id, perm):
-    _require(request, perm)
+    require_perm(request, perm)
     return get_object_or_404(Plan.objects.select_related("patient"), pk=plan_id)
 
 
@@ -129,7 +117,7 @@ def session_record(request, session_id):
                 by=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, MSG_RECORDED)
             return redirect(session)
@@ -149,7 +137,7 @@ def session_amend(request, session_id):
                 confirm_warnings=form.cleaned_data["confirm_warnings"], by=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, MSG_AMENDED)
             return redirect(session)
@@ -171,7 +159,7 @@ def _assessment(request, *, plan, session, kinds, default_kind, back):
                 notes=form.cleaned_data["notes"], by=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Assessment saved: MASI {assessment.masi}, mMASI {assessment.mmasi}.")
             return redirect(back)
@@ -209,7 +197,7 @@ def _photo(request, *, patient, session, back):
                 taken_on=form.cleaned_data["taken_on"], upload=form.cleaned_data["image"], by=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Photo saved (location and camera data removed).")
             return redirect(back)
@@ -232,7 +220,7 @@ def plan_photo_new(request, plan_id):
 
 def photo_file(request, photo_id):
     """Clinical photos are never on a public path: only roles allowed to see them get the file."""
-    _require(request, "plans.view_photo")
+    require_perm(request, "plans.view_photo")
     photo = get_object_or_404(Photo, pk=photo_id)
     try:
         handle = photo.image.open("rb")
@@ -260,7 +248,7 @@ def _ae_new(request, *, plan, session, back):
                 description=data["description"], action_taken=data["action_taken"], lot=data["lot"], by=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Adverse event recorded. It holds the next session until a clinician reviews it.")
             return redirect("plans:adverse_event", event.pk)
@@ -364,12 +352,12 @@ def _ae_detail_page(request, event_id, *, note_form=None, resolve_form=None, sta
 
 
 def adverse_event_detail(request, event_id):
-    _require(request, "plans.view_adverseevent")
+    require_perm(request, "plans.view_adverseevent")
     return _ae_detail_page(request, event_id)
 
 
 def _event_for_change(request, event_id):
-    _require(request, "plans.change_adverseevent")
+    require_perm(request, "plans.change_adverseevent")
     return get_object_or_404(AdverseEvent, pk=event_id)
 
 
@@ -407,7 +395,7 @@ def adverse_event_resolve(request, event_id):
                 by=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Outcome recorded.")
             return redirect("plans:adverse_event", event.pk)
@@ -424,7 +412,7 @@ def adverse_event_correct(request, event_id):
         try:
             services.adverse_event_correct(event=event, changes=changes, reason=form.cleaned_data["reason"], by=request.user)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Correction saved; the earlier values are kept in the history.")
             return redirect("plans:adverse_event", event.pk)
@@ -451,7 +439,7 @@ def lot_new(request):
                 received_on=data["received_on"], quantity=data["quantity"], by=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Lot {lot.number} received.")
             return redirect("plans:lot", lot.pk)
@@ -459,7 +447,7 @@ def lot_new(request):
 
 
 def lot_detail(request, lot_id):
-    _require(request, "plans.view_lot")
+    require_perm(request, "plans.view_lot")
     context = selectors.lot_where_used(lot_id)
     context["today"] = timezone.localdate()
     context["recall_form"] = forms.RecallForm(action=reverse("plans:lot_recall", args=[lot_id]))
@@ -468,7 +456,7 @@ def lot_detail(request, lot_id):
 
 @require_POST
 def lot_recall(request, lot_id):
-    _require(request, "plans.change_lot")
+    require_perm(request, "plans.change_lot")
     lot = get_object_or_404(Lot, pk=lot_id)
     form = forms.RecallForm(request.POST)
     if form.is_valid():
@@ -499,7 +487,7 @@ def product_new(request):
                 storage_format=data["storage_format"], storage_rule=data["storage_rule"], by=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Product {product.name} added.")
             return redirect("plans:products")

@@ -156,6 +156,12 @@ def test_list_is_paginated(front_desk_client):
     assert page1.count('href="/patients/') - page1.count('href="/patients/new') == 25 + 1  # rows + nav link
 
 
+def test_page_links_keep_the_search_and_the_archived_filter(front_desk_client):
+    PatientFactory.create_batch(30, last_name="Abbott")
+    page1 = front_desk_client.get("/patients/", {"q": "abb", "archived": "1"}).text
+    assert 'href="?q=abb&amp;archived=1&amp;page=2"' in page1
+
+
 def test_archive_hides_patient_keeps_record_and_never_deletes(clinician_client):
     patient = PatientFactory(last_name="Archivable")
     response = clinician_client.post(f"/patients/{patient.pk}/archive/", follow=True)

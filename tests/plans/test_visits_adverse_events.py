@@ -188,6 +188,8 @@ def test_list_is_paginated(clinician_client, settings, db):
     first = clinician_client.get(reverse("plans:adverse_events"))
     second = clinician_client.get(reverse("plans:adverse_events"), {"page": 2})
     assert len(first.context["page"]) == 5 and len(second.context["page"]) == 2
+    filtered = clinician_client.get(reverse("plans:adverse_events"), {"date_from": "2000-01-01"}).content.decode()
+    assert 'href="?date_from=2000-01-01&amp;page=2"' in filtered  # the period survives paging
 
 
 def test_csv_export_over_a_period(clinician_client, db):
