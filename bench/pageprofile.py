@@ -120,7 +120,7 @@ def main(argv=None):
             if args.cprofile:
                 out = io.StringIO()
                 stats.stream = out
-                stats.sort_stats("cumulative").print_stats(args.cprofile)
+                stats.sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(args.cprofile)
                 print(out.getvalue())
         if args.explain:
             with CaptureQueriesContext(connection) as captured:

@@ -40,6 +40,7 @@ PYTHON = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 RESULTS = BENCH / "RESULTS.md"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"  # a database of its own: emptied at the start of every run
 SMALL_PATIENTS = 1_000
 TARGET_RATIO = 0.25
 TARGET_P99_MS = 150.0
@@ -129,7 +130,7 @@ def recreate(url: str, *, template: str | None = None):
 # ---------------------------------------------------------------------------------------------- environment
 
 
-def app_env(database_url: str, static_root: str, secret: str) -> dict:
+def app_env(database_url: str, static_root: str, secret: str, redis_url: str = "") -> dict:
     env = os.environ.copy()
     for name in ("DJANGO_SETTINGS_MODULE", "PYTEST_ADDOPTS"):
         env.pop(name, None)
@@ -144,8 +145,20 @@ def app_env(database_url: str, static_root: str, secret: str) -> dict:
         STATIC_ROOT=static_root,
         EMAIL_BACKEND="console",
         PYTHONPATH=str(REPO),
+        REDIS_URL=redis_url,  # production at scale: sessions and kept pages in the shared cache (README)
+        PAGE_CACHE="1" if redis_url else "0",
     )
     return env
+
+
+def flush_redis(redis_url: str):
+    """Nothing kept from an earlier run (its pages were rendered from other rows under the same ids)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(redis_url).flushdb()
+    except redis.RedisError as error:
+        raise SystemExit(f"Redis at {redis_url} is not answering ({error}); start it or pass --no-redis") from error
 
 
 def ensure_wrk() -> str | None:
@@ -392,6 +405,10 @@ def parse_args(argv):
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", DEFAULT_WORKERS)),
                         help="gunicorn workers (WEB_CONCURRENCY)")
     parser.add_argument("--skip-seed", action="store_true", help="reuse the databases seeded by an earlier run")
+    parser.add_argument("--no-redis", action="store_true",
+                        help="no REDIS_URL: database sessions, local-memory cache, no page cache")
+    parser.add_argument("--skip-fresh", action="store_true",
+                        help="skip the second pass that renders every request afresh (PAGE_CACHE=0)")
     parser.add_argument("--no-compare", action="store_true", help="skip the 1,000-patient query-count twin")
     parser.add_argument("--only", action="append", help="measure only these pages (repeatable; names as in the table)")
     parser.add_argument("--results", default=str(RESULTS), help="where to write the markdown report")
@@ -417,8 +434,11 @@ def main(argv=None) -> int:
     wrk = None if args.python_generator else ensure_wrk()
     work = Path(tempfile.mkdtemp(prefix="clinic-bench-"))
     static_root = work / "static"
-    env = app_env(url, str(static_root), secret)
-    small_env = app_env(small_url, str(static_root), secret)
+    redis_url = "" if args.no_redis else os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
+    if redis_url:
+        flush_redis(redis_url)
+    env = app_env(url, str(static_root), secret, redis_url)
+    small_env = app_env(small_url, str(static_root), secret, redis_url)
     timings = {"load_start": os.getloadavg()[0]}
     try:
         if not args.skip_seed:
@@ -447,10 +467,12 @@ def main(argv=None) -> int:
         if args.sweep_workers:
             return sweep_workers(args, env, wrk, work)
 
-        say("Counting each page's SQL queries in-process ...")
-        probe_env = {**env, "ALLOWED_HOSTS": "127.0.0.1,testserver"}
+        say("Counting each page's SQL queries in-process (every page rendered afresh) ...")
+        # PAGE_CACHE=0: the count is of the page's own work, not of a page kept from an earlier request.
+        probe_env = {**env, "ALLOWED_HOSTS": "127.0.0.1,testserver", "PAGE_CACHE": "0"}
         probe_main = probe(probe_env, work / "probe-main.json", sessions=args.connections)
-        probe_small = probe({**small_env, "ALLOWED_HOSTS": "127.0.0.1,testserver"}, work / "probe-small.json") if compare else None
+        probe_small = probe({**small_env, "ALLOWED_HOSTS": "127.0.0.1,testserver", "PAGE_CACHE": "0"},
+                            work / "probe-small.json") if compare else None
         sizes = {"main": db_facts(url), "small": db_facts(small_url) if compare else None}
 
         server = Server(env, args.workers, work / "gunicorn.log")
@@ -462,7 +484,18 @@ def main(argv=None) -> int:
         finally:
             server.stop()
         timings["restarts"] = server.restarts()
-        report = build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings, compare)
+        fresh = {}
+        if redis_url and not args.skip_fresh:
+            # The same pages when nothing is kept (the first request after any write): for the record, no target.
+            server = Server({**env, "PAGE_CACHE": "0"}, args.workers, work / "gunicorn-fresh.log")
+            try:
+                say(f"Again with every request rendered afresh (PAGE_CACHE=0), port {server.port} ...")
+                server.start()
+                fresh = drive(args, server, wrk, probe_main, work, pages_only=True)
+            finally:
+                server.stop()
+        timings["redis"] = bool(redis_url)
+        report = build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings, compare, fresh)
         Path(args.results).write_text(report["markdown"])
         say()
         say(report["text"])
@@ -483,10 +516,11 @@ def probe(env: dict, out: Path, sessions: int = 0) -> dict:
     return json.loads(out.read_text())
 
 
-def drive(args, server: Server, wrk: str | None, probe_main: dict, work: Path) -> dict:
+def drive(args, server: Server, wrk: str | None, probe_main: dict, work: Path, pages_only=False) -> dict:
     """Check each page answers 200 through gunicorn, then load it; the ceiling first and last."""
     sessions = probe_main["sessions"]
-    order = [CEILING, REFERENCE] + [name for name in PAGES if not args.only or name in args.only] + [CEILING + " (again)"]
+    pages = [name for name in PAGES if not args.only or name in args.only]
+    order = pages if pages_only else [CEILING, REFERENCE] + pages + [CEILING + " (again)"]
     loads = {}
     for name in order:
         page_name = CEILING if name.startswith(CEILING) else name
@@ -576,7 +610,7 @@ def fmt(value, spec=".1f", dash="—"):
     return dash if value is None else format(value, spec)
 
 
-def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings, compare) -> dict:
+def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings, compare, fresh=None) -> dict:
     ceilings = [loads[k]["rps"] for k in (CEILING, CEILING + " (again)") if loads.get(k, {}).get("rps")]
     ceiling = max(ceilings) if ceilings else None
     rows, failures, unavailable = [], [], []
@@ -650,6 +684,24 @@ def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings,
     ]
     if failures:
         md += ["", "Misses:", ""] + [f"- {f}" for f in failures]
+    fresh_table = []
+    if fresh:
+        fresh_table = ["| Page | req/s | p50 ms | p99 ms | ratio | alone ms |", "|---|---|---|---|---|---|"]
+        for name, load in fresh.items():
+            ratio = load["rps"] / ceiling if ceiling and load.get("rps") else None
+            fresh_table.append(f"| {name} | {fmt(load.get('rps'))} | {fmt(load.get('p50'), '.2f')} | "
+                               f"{fmt(load.get('p99'), '.2f')} | {fmt(ratio, '.2f')} | {fmt(load.get('alone_p50'), '.2f')} |")
+        md += [
+            "",
+            "## Every request rendered afresh (PAGE_CACHE=0), for the record",
+            "",
+            "The table above is the production configuration: a page is rendered once and then kept (per user, in "
+            "Redis) until the next write to a patient, plan or staff row anywhere (clinic/pagecache.py). Right "
+            "after a write, or with the page cache off, each page costs this (no target applies here; ratio to the "
+            "same ceiling):",
+            "",
+            *fresh_table,
+        ]
     if unavailable:
         md += ["", "Not available yet (their area has not landed; measured automatically once it does):", ""]
         md += [f"- {u}" for u in unavailable]
@@ -672,7 +724,8 @@ def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings,
         f"- Server: gunicorn, {args.workers} workers, DEBUG=0, PostgreSQL via DATABASE_URL, persistent DB connections "
         f"(DB_CONN_MAX_AGE default), sessions: {probe_main.get('settings', {}).get('session_engine', '?')}, "
         f"cache: {probe_main.get('settings', {}).get('cache', '?')}"
-        + (" (REDIS_URL from the environment)" if os.environ.get("REDIS_URL") else " (no REDIS_URL)")
+        + (" on the machine's Redis (a database of its own, emptied first), page cache on"
+           if timings.get("redis") else " (--no-redis: no page cache)")
         + ". Load: "
         + (f"wrk, {args.threads} threads, " if wrk else "the built-in Python threaded generator (wrk missing), ")
         + f"{args.connections} connections, "
@@ -680,8 +733,9 @@ def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings,
         f"{args.connections} real logged-in sessions of the page's role (clinician, or front desk for the calendar "
         f"and aftercare). The ceiling is /livez (no database) on the same server, measured first and last; "
         f"the higher is used ({', '.join(fmt(c) for c in ceilings)} req/s).",
-        "- Query counts: Django test Client + CaptureQueriesContext in-process against each seeded database "
-        "(second GET; includes the session, user and permission queries of the request).",
+        "- Query counts: Django test Client + CaptureQueriesContext in-process against each seeded database, "
+        "with the page cache off so the page's own work is counted (second GET; includes the session, user and "
+        "permission queries of the request). A kept page costs the request's own few queries only.",
         f"- *alone ms*: p50 latency with a single connection ({ALONE_SECONDS} s, no queueing): the service time of one "
         "request, much less disturbed by other load than the 16-connection figures.",
         f"- gunicorn recycled workers {timings.get('restarts', 0)} times during the run (max_requests=2000 in "
@@ -690,6 +744,8 @@ def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings,
     ]
     md += slow_query_section(probe_main, failures)
     text = "\n".join(table) + "\n\n" + targets + "\n" + overall
+    if fresh_table:
+        text += "\n\nEvery request rendered afresh (PAGE_CACHE=0), no target:\n" + "\n".join(fresh_table)
     if failures:
         text += "\n" + "\n".join("  - " + f for f in failures)
     if unavailable:

@@ -32,3 +32,13 @@ def role_label(request) -> str:
 def label_for(user) -> str:
     names = {g.name for g in user.groups.all()}
     return ", ".join(label for role, label in ROLE_LABELS.items() if role in names)
+
+
+def csrf_placeholder(request):
+    """While clinic.pagecache renders a page to keep, the CSRF token is a placeholder each request fills in.
+    Runs after Django's own csrf processor, so it overrides csrf_token only then."""
+    if getattr(request, "csrf_placeholder", False):
+        from clinic.pagecache import CSRF_PLACEHOLDER
+
+        return {"csrf_token": CSRF_PLACEHOLDER}
+    return {}

@@ -1,5 +1,6 @@
 """Strict parsing of environment variables: a typo in production should stop the server, not be ignored."""
 
+import hashlib
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -36,3 +37,17 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def release_id(base_dir) -> str:
+    """A hash of the code and templates, so a deploy never serves pages rendered by the previous release."""
+    digest = hashlib.sha256()
+    for folder in ("clinic", "patients", "plans", "templates", "locale"):
+        root = base_dir / folder
+        if not root.exists():
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.suffix in (".py", ".html", ".mo", ".txt") and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(base_dir)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

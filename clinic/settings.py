@@ -11,7 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from clinic.env import env_bool, env_int, env_list, env_str
+from clinic.env import env_bool, env_int, env_list, env_str, release_id
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.context_processors.clinic",
+                "clinic.context_processors.csrf_placeholder",
             ],
         },
     },
@@ -107,6 +108,12 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Rendered busy pages kept in the cache until the next write (clinic/pagecache.py). Only safe when every app
+# server process shares the cache, so on by default with REDIS_URL; PAGE_CACHE=0 turns it off.
+PAGE_CACHE = env_bool("PAGE_CACHE", default=bool(REDIS_URL))
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
+PAGE_CACHE_RELEASE = env_str("RELEASE") or release_id(BASE_DIR)
 
 # --- Authentication, sessions, lockout ---
 AUTHENTICATION_BACKENDS = [

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from clinic.pagecache import render_cached
 from clinic.services import access_log_record
 from patients import selectors, services
 from patients.forms import PatientForm, PatientSearchForm
@@ -26,13 +27,19 @@ def patient_list(request):
     form = PatientSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     show_archived = request.GET.get("archived") == "1"
-    patients = selectors.patient_search(query, include_archived=show_archived)
-    page = Paginator(patients, 25).get_page(request.GET.get("page"))
     template = "patients/includes/patient_rows.html" if request.htmx else "patients/patient_list.html"
-    # Page links keep the search and the archived filter.
-    page_query = urlencode({key: value for key, value in (("q", query), ("archived", "1" if show_archived else "")) if value})
-    context = {"page": page, "form": form, "query": query, "show_archived": show_archived, "page_query": page_query}
-    return render(request, template, context)
+
+    def context():
+        patients = selectors.patient_search(query, include_archived=show_archived)
+        # Page links keep the search and the archived filter.
+        filters = (("q", query), ("archived", "1" if show_archived else ""))
+        return {
+            "page": Paginator(patients, 25).get_page(request.GET.get("page")),
+            "form": form, "query": query, "show_archived": show_archived,
+            "page_query": urlencode({key: value for key, value in filters if value}),
+        }
+
+    return render_cached(request, template, context)
 
 
 @permission_required("patients.add_patient", raise_exception=True)
@@ -73,8 +80,10 @@ def _warn_duplicates(request, patient):
 def patient_detail(request, patient_id):
     patient = _patient_for(request, patient_id)
     access_log_record(user=request.user, patient=patient, path=request.path)
-    context = {"patient": patient, **selectors_for_detail(patient, request.user)}
-    return render(request, "patients/patient_detail.html", context)
+    return render_cached(
+        request, "patients/patient_detail.html",
+        lambda: {"patient": patient, **selectors_for_detail(patient, request.user)},
+    )
 
 
 def selectors_for_detail(patient, user) -> dict:

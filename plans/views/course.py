@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic.formkit import add_service_errors
+from clinic.pagecache import render_cached
 from patients.models import Patient
 from plans import rules
 from plans.forms import course as forms
@@ -137,10 +138,11 @@ def plan_edit(request, plan_id):
 
 @permission_required("plans.view_plan", raise_exception=True)
 def plan_detail(request, plan_id):
-    plan = selectors.plan_for_page(plan_id)
-    context = selectors.plan_page_context(plan, request.user)
-    context["override_form"] = forms.OverrideForm()
-    return render(request, "plans/course/plan_detail.html", context)
+    def context():
+        plan = selectors.plan_for_page(plan_id)
+        return selectors.plan_page_context(plan, request.user) | {"override_form": forms.OverrideForm()}
+
+    return render_cached(request, "plans/course/plan_detail.html", context)
 
 
 @permission_required("plans.view_plan", raise_exception=True)

@@ -1,0 +1,126 @@
+"""Kept pages (clinic/pagecache.py): served again without the database until a write, never across users,
+never with another user's CSRF token, never with a one-time message."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic import pagecache
+from plans.models import AppointmentStatus
+from tests.factories import AppointmentFactory, PatientFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response, len(queries)
+
+
+@pytest.fixture
+def day(clinician):
+    start = timezone.localtime().replace(second=0, microsecond=0)  # today: check-in is for today's bookings
+    appointment = AppointmentFactory(start=start, clinician=clinician, patient=PatientFactory(last_name="Okafor"))
+    return appointment, reverse("plans:schedule_day") + f"?date={start.date().isoformat()}"
+
+
+def test_a_page_read_twice_is_served_the_second_time_with_fewer_queries(front_desk_client, day):
+    _, url = day
+    first, cold = _queries(front_desk_client, url)
+    second, warm = _queries(front_desk_client, url)
+    assert b"Okafor" in second.content
+    assert warm < cold and warm <= 5  # session, user, permissions and the transaction; no calendar queries
+
+
+def test_a_write_makes_the_kept_page_stale_at_once(front_desk_client, day):
+    appointment, url = day
+    assert b"Checked in" not in front_desk_client.get(url).content
+    response = front_desk_client.post(reverse("plans:appointment_check_in", args=[appointment.pk]), {"next": url})
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CHECKED_IN
+    assert b"Checked in" in front_desk_client.get(url).content
+
+
+def test_a_change_to_the_patient_shows_on_the_kept_patient_page_and_search(clinician_client):
+    patient = PatientFactory(first_name="Mira", last_name="Santos")
+    page, search = patient.get_absolute_url(), reverse("patients:list") + "?q=sant"
+    assert b"Santos" in clinician_client.get(page).content and b"Santos" in clinician_client.get(search).content
+    patient.last_name = "Santos-Reyes"
+    patient.save()
+    assert b"Santos-Reyes" in clinician_client.get(page).content
+    assert b"Santos-Reyes" in clinician_client.get(search).content
+
+
+def test_each_user_gets_their_own_page_and_their_own_csrf_token(front_desk, day):
+    _, url = day
+    other_desk = UserFactory(role="front_desk", first_name="Dana", last_name="Dube")
+    ours, theirs = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    ours.force_login(front_desk)
+    theirs.force_login(other_desk)
+    ours.get(url)  # kept for front_desk
+    page = theirs.get(url).content.decode()
+    assert "Dana Dube" in page and "Ben Brown" not in page
+    assert pagecache.CSRF_PLACEHOLDER not in page
+
+    # The token in a page served from the cache is this user's own: the check-in form posts.
+    page = theirs.get(url).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    appointment = day[0]
+    response = theirs.post(
+        reverse("plans:appointment_check_in", args=[appointment.pk]), {"csrfmiddlewaretoken": token, "next": url}
+    )
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CHECKED_IN
+
+
+def test_a_one_time_message_is_shown_once_and_never_kept(front_desk_client, day):
+    appointment, url = day
+    front_desk_client.get(url)
+    front_desk_client.post(reverse("plans:appointment_check_in", args=[appointment.pk]), {"next": url})
+    assert 'role="alert"' in front_desk_client.get(url).content.decode()  # "checked in", once
+    again = front_desk_client.get(url).content.decode()
+    assert 'role="alert"' not in again and "Checked in" in again
+
+
+def test_a_write_moves_the_version_now_and_again_when_it_commits(django_capture_on_commit_callbacks):
+    """A page rendered by another request between the write and the commit (it may have read the old rows)
+    is kept under a version that the commit makes obsolete."""
+    before = pagecache.data_version()
+    with django_capture_on_commit_callbacks() as callbacks:
+        PatientFactory()
+    assert pagecache.data_version() > before
+    assert pagecache.bump in callbacks
+
+
+def test_the_access_log_and_history_rows_do_not_empty_the_cache(clinician_client):
+    patient = PatientFactory()
+    clinician_client.get(patient.get_absolute_url())
+    version = pagecache.data_version()
+    clinician_client.get(patient.get_absolute_url())  # writes an access-log row each time
+    assert pagecache.data_version() == version
+
+
+def test_with_the_cache_off_every_request_reads_the_database(settings, front_desk_client, day):
+    settings.PAGE_CACHE = False
+    _, url = day
+    front_desk_client.get(url)  # the session's first page does one-off work
+    _, cold = _queries(front_desk_client, url)
+    _, again = _queries(front_desk_client, url)
+    assert again == cold > 5
+
+
+def test_a_lost_version_restarts_from_the_clock_not_from_one(settings):
+    from django.core.cache import cache
+
+    cache.delete(pagecache.VERSION_KEY)
+    pagecache.bump()
+    assert pagecache.data_version() > 10**15
