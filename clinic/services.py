@@ -48,8 +48,8 @@ def staff_set_active(*, user: User, active: bool) -> User:
     return user
 
 
-def access_log_record(*, user, patient, path: str) -> None:
-    AccessLog.objects.create(user=user, patient=patient, path=path[:300])
+def access_log_record(*, user, patient_id: int, path: str) -> None:
+    AccessLog.objects.create(user=user, patient_id=patient_id, path=path[:300])
 
 
 @transaction.atomic

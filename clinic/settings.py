@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
+    "clinic.middleware.AtomicWritesMiddleware",  # last: wraps the view of every POST in a transaction
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -95,7 +96,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Writes run in one transaction per request (clinic.middleware.AtomicWritesMiddleware, last in MIDDLEWARE);
+# reads do not pay for a transaction. This replaces ATOMIC_REQUESTS.
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout so the dev server and a management command can share the file.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
@@ -105,7 +108,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache: local memory by default; set CACHE_URL-like REDIS_URL to share between app servers ---
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "clinic.cache.ReusedClientRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -78,12 +78,18 @@ def _warn_duplicates(request, patient):
 
 
 def patient_detail(request, patient_id):
-    patient = _patient_for(request, patient_id)
-    access_log_record(user=request.user, patient=patient, path=request.path)
-    return render_cached(
-        request, "patients/patient_detail.html",
-        lambda: {"patient": patient, **selectors_for_detail(patient, request.user)},
-    )
+    if not request.user.has_perm("patients.view_patient"):
+        raise PermissionDenied
+
+    def context():
+        patient = _patient_for(request, patient_id)  # 404 for an unknown patient, raised before the log below
+        return {"patient": patient, **selectors_for_detail(patient, request.user)}
+
+    # A kept page exists only for a patient who exists (patients are archived, never deleted), so a page served
+    # from the cache needs no query for the patient; the access is logged either way.
+    response = render_cached(request, "patients/patient_detail.html", context)
+    access_log_record(user=request.user, patient_id=patient_id, path=request.path)
+    return response
 
 
 def selectors_for_detail(patient, user) -> dict:

@@ -124,3 +124,42 @@ def test_a_lost_version_restarts_from_the_clock_not_from_one(settings):
     cache.delete(pagecache.VERSION_KEY)
     pagecache.bump()
     assert pagecache.data_version() > 10**15
+
+
+def test_a_disabled_account_is_signed_out_on_its_next_request_although_the_user_was_kept(front_desk, day):
+    _, url = day
+    client = Client()
+    client.force_login(front_desk)
+    assert client.get(url).status_code == 200  # user and permissions now kept in the cache
+    front_desk.is_active = False
+    front_desk.save()
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_a_role_taken_away_is_refused_on_the_next_request(front_desk, day):
+    _, url = day
+    client = Client()
+    client.force_login(front_desk)
+    assert client.get(url).status_code == 200
+    front_desk.groups.clear()
+    assert client.get(url).status_code == 403
+
+
+def test_a_post_that_fails_half_way_leaves_nothing_behind(rf):
+    """Writes are all-or-nothing per request (clinic.middleware.AtomicWritesMiddleware replaces ATOMIC_REQUESTS)."""
+    from clinic.middleware import AtomicWritesMiddleware
+    from patients.models import Patient
+
+    middleware = AtomicWritesMiddleware(lambda request: None)
+
+    def half_done(request):
+        PatientFactory()
+        raise RuntimeError("the second write failed")
+
+    with pytest.raises(RuntimeError):
+        middleware.process_view(rf.post("/anything/"), half_done, (), {})
+    assert not Patient.objects.exists()
+    # A read is left to Django's handler: no transaction opened for it.
+    assert middleware.process_view(rf.get("/anything/"), half_done, (), {}) is None
+    assert not Patient.objects.exists()
