@@ -34,7 +34,8 @@ class RolePermissionBackend(ModelBackend):
             return super().get_user(user_id)
         from clinic.pagecache import data_version
 
-        key = f"auth:user:{user_id}:{data_version()}"
+        version = data_version()
+        key = f"auth:user:{user_id}:{version}"
         user = cache.get(key)
         if user is None:
             user = super().get_user(user_id)  # None for an unknown or inactive account: never kept
@@ -42,4 +43,5 @@ class RolePermissionBackend(ModelBackend):
                 return None
             self.get_all_permissions(user)  # loaded now, so they travel with the user
             cache.set(key, user, timeout=settings.PAGE_CACHE_SECONDS)
+        user.data_version = version  # the page cache keys this request's page with it: one read per request
         return user

@@ -80,9 +80,12 @@ def on_migrate(sender, **kwargs):
 
 
 def _key(request) -> str:
+    # The version read when this request's user was loaded (clinic.backends), else read now: either way one
+    # snapshot for the whole request, as if it had arrived at that moment.
+    version = getattr(request.user, "data_version", None) or data_version()
     parts = (
         settings.PAGE_CACHE_RELEASE,
-        str(data_version()),
+        str(version),
         timezone.localdate().isoformat(),
         str(request.user.pk),
         request.get_full_path(),
@@ -118,7 +121,6 @@ def render_cached(request, template_name: str, context, *, status=200):
         html = response.content.decode()
         if response.status_code == 200 and not _has_messages(request):
             cache.set(key, html, timeout=settings.PAGE_CACHE_SECONDS)
-    else:
-        response = HttpResponse(html, content_type="text/html; charset=utf-8")
-    response.content = html.replace(CSRF_PLACEHOLDER, get_token(request))
-    return response
+        response.content = html.replace(CSRF_PLACEHOLDER, get_token(request))
+        return response
+    return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)), content_type="text/html; charset=utf-8")

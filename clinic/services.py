@@ -1,8 +1,9 @@
 """Writes that belong to the clinic as a whole: roles, staff accounts, the access log."""
 
 from django.contrib.auth.models import Group, Permission, User
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from clinic.models import AccessLog
 from clinic.roles import PERMISSION_MATRIX, ROLES
@@ -48,8 +49,19 @@ def staff_set_active(*, user: User, active: bool) -> User:
     return user
 
 
+_ACCESS_LOG_INSERT = None
+
+
 def access_log_record(*, user, patient_id: int, path: str) -> None:
-    AccessLog.objects.create(user=user, patient_id=patient_id, path=path[:300])
+    """One row per opening of a patient record. Every patient page view writes it, so it is a single INSERT
+    without the model machinery (no signals or history are attached to this table)."""
+    global _ACCESS_LOG_INSERT
+    if _ACCESS_LOG_INSERT is None:
+        meta = AccessLog._meta
+        columns = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in ("user", "patient", "path", "at"))
+        _ACCESS_LOG_INSERT = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(_ACCESS_LOG_INSERT, [user.pk, patient_id, path[:300], timezone.now()])
 
 
 @transaction.atomic
