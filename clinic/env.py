@@ -39,9 +39,18 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+# Settings that change what a page shows (rule thresholds, clinic details, time zone): a restart with other
+# values must not serve pages kept under the old ones.
+PAGE_AFFECTING_ENV_PREFIXES = ("RULE_", "CLINIC_", "TIME_ZONE", "REMINDER_", "PHOTO_")
+
+
 def release_id(base_dir) -> str:
-    """A hash of the code and templates, so a deploy never serves pages rendered by the previous release."""
+    """A hash of the code, templates and page-affecting settings, so a deploy or a changed setting never
+    serves pages rendered before it."""
     digest = hashlib.sha256()
+    for name in sorted(os.environ):
+        if name.startswith(PAGE_AFFECTING_ENV_PREFIXES):
+            digest.update(f"{name}={os.environ[name]}\n".encode())
     for folder in ("clinic", "patients", "plans", "templates", "locale"):
         root = base_dir / folder
         if not root.exists():

@@ -163,3 +163,13 @@ def test_a_post_that_fails_half_way_leaves_nothing_behind(rf):
     # A read is left to Django's handler: no transaction opened for it.
     assert middleware.process_view(rf.get("/anything/"), half_done, (), {}) is None
     assert not Patient.objects.exists()
+
+
+def test_a_changed_rule_setting_gives_another_release_so_no_page_kept_under_the_old_one_is_served(monkeypatch):
+    from django.conf import settings as django_settings
+
+    from clinic.env import release_id
+
+    before = release_id(django_settings.BASE_DIR)
+    monkeypatch.setenv("RULE_WINDOW_AFTER_DAYS", "10")
+    assert release_id(django_settings.BASE_DIR) != before
