@@ -738,9 +738,8 @@ def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings,
         "permission queries of the request). A kept page costs the request's own few queries only.",
         f"- *alone ms*: p50 latency with a single connection ({ALONE_SECONDS} s, no queueing): the service time of one "
         "request, much less disturbed by other load than the 16-connection figures.",
-        f"- gunicorn recycled workers {timings.get('restarts', 0)} times during the run (max_requests=2000 in "
-        "gunicorn.conf.py; at ceiling rates each worker restarts every few seconds, which lowers the ceiling and "
-        "puts boot pauses in its p99).",
+        f"- gunicorn recycled workers {timings.get('restarts', 0)} times during the run (max_requests = 20,000 "
+        "± 2,000 per worker in gunicorn.conf.py; a restart pauses that worker for a moment).",
     ]
     md += slow_query_section(probe_main, failures)
     text = "\n".join(table) + "\n\n" + targets + "\n" + overall
