@@ -407,6 +407,8 @@ def parse_args(argv):
     parser.add_argument("--skip-seed", action="store_true", help="reuse the databases seeded by an earlier run")
     parser.add_argument("--no-redis", action="store_true",
                         help="no REDIS_URL: database sessions, local-memory cache, no page cache")
+    parser.add_argument("--writes-per-second", type=float, default=1.0,
+                        help="a third pass with this many patient saves a second in the background (0 skips it)")
     parser.add_argument("--skip-fresh", action="store_true",
                         help="skip the second pass that renders every request afresh (PAGE_CACHE=0)")
     parser.add_argument("--no-compare", action="store_true", help="skip the 1,000-patient query-count twin")
@@ -494,8 +496,26 @@ def main(argv=None) -> int:
                 fresh = drive(args, server, wrk, probe_main, work, pages_only=True)
             finally:
                 server.stop()
+        mixed = {}
+        if redis_url and args.writes_per_second > 0:
+            # A working clinic writes: each write makes every kept page stale, so some requests render afresh.
+            server = Server(env, args.workers, work / "gunicorn-mixed.log")
+            writer = None
+            try:
+                say(f"Again with {args.writes_per_second:g} patient save(s) a second in the background, port {server.port} ...")
+                server.start()
+                writer = subprocess.Popen(
+                    [PYTHON, str(BENCH / "writer.py"), "--per-second", str(args.writes_per_second)],
+                    cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                )
+                mixed = drive(args, server, wrk, probe_main, work, pages_only=True)
+            finally:
+                if writer is not None:
+                    writer.terminate()
+                    timings["writes"] = (writer.communicate(timeout=30)[0] or "").strip()
+                server.stop()
         timings["redis"] = bool(redis_url)
-        report = build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings, compare, fresh)
+        report = build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings, compare, fresh, mixed)
         Path(args.results).write_text(report["markdown"])
         say()
         say(report["text"])
@@ -610,7 +630,16 @@ def fmt(value, spec=".1f", dash="—"):
     return dash if value is None else format(value, spec)
 
 
-def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings, compare, fresh=None) -> dict:
+def _load_table(loads: dict, ceiling) -> list[str]:
+    lines = ["| Page | req/s | p50 ms | p99 ms | ratio | alone ms |", "|---|---|---|---|---|---|"]
+    for name, load in loads.items():
+        ratio = load["rps"] / ceiling if ceiling and load.get("rps") else None
+        lines.append(f"| {name} | {fmt(load.get('rps'))} | {fmt(load.get('p50'), '.2f')} | "
+                     f"{fmt(load.get('p99'), '.2f')} | {fmt(ratio, '.2f')} | {fmt(load.get('alone_p50'), '.2f')} |")
+    return lines
+
+
+def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings, compare, fresh=None, mixed=None) -> dict:
     ceilings = [loads[k]["rps"] for k in (CEILING, CEILING + " (again)") if loads.get(k, {}).get("rps")]
     ceiling = max(ceilings) if ceilings else None
     rows, failures, unavailable = [], [], []
@@ -684,13 +713,21 @@ def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings,
     ]
     if failures:
         md += ["", "Misses:", ""] + [f"- {f}" for f in failures]
-    fresh_table = []
+    fresh_table = _load_table(fresh, ceiling) if fresh else []
+    mixed_table = _load_table(mixed, ceiling) if mixed else []
+    if mixed:
+        md += [
+            "",
+            f"## With {args.writes_per_second:g} write(s) a second in the background, for the record",
+            "",
+            "The table above is read-only load. In a working clinic every save makes every kept page stale, so "
+            "after each write each user's next request for a page is rendered afresh. Here bench/writer.py saves "
+            f"a patient (not the showcase one) {args.writes_per_second:g} time(s) a second through the ORM while "
+            f"the same pages are loaded ({timings.get('writes', '?')}):",
+            "",
+            *mixed_table,
+        ]
     if fresh:
-        fresh_table = ["| Page | req/s | p50 ms | p99 ms | ratio | alone ms |", "|---|---|---|---|---|---|"]
-        for name, load in fresh.items():
-            ratio = load["rps"] / ceiling if ceiling and load.get("rps") else None
-            fresh_table.append(f"| {name} | {fmt(load.get('rps'))} | {fmt(load.get('p50'), '.2f')} | "
-                               f"{fmt(load.get('p99'), '.2f')} | {fmt(ratio, '.2f')} | {fmt(load.get('alone_p50'), '.2f')} |")
         md += [
             "",
             "## Every request rendered afresh (PAGE_CACHE=0), for the record",
@@ -743,6 +780,8 @@ def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings,
     ]
     md += slow_query_section(probe_main, failures)
     text = "\n".join(table) + "\n\n" + targets + "\n" + overall
+    if mixed_table:
+        text += f"\n\nWith {args.writes_per_second:g} write(s) a second, no target:\n" + "\n".join(mixed_table)
     if fresh_table:
         text += "\n\nEvery request rendered afresh (PAGE_CACHE=0), no target:\n" + "\n".join(fresh_table)
     if failures:

@@ -34,11 +34,21 @@ def label_for(user) -> str:
     return ", ".join(label for role, label in ROLE_LABELS.items() if role in names)
 
 
-def csrf_placeholder(request):
-    """While clinic.pagecache renders a page to keep, the CSRF token is a placeholder each request fills in.
-    Runs after Django's own csrf processor, so it overrides csrf_token only then."""
-    if getattr(request, "csrf_placeholder", False):
-        from clinic.pagecache import CSRF_PLACEHOLDER
+def nav_user_name(request) -> str:
+    user = request.user
+    return user.get_full_name() or user.username
 
-        return {"csrf_token": CSRF_PLACEHOLDER}
-    return {}
+
+def page_placeholders(request):
+    """While clinic.pagecache renders a page to keep, the per-request values in it (CSRF token, the signed-in
+    user's name and role) are placeholders that each request fills in. Runs after Django's own csrf
+    processor, so it overrides csrf_token only then."""
+    if getattr(request, "keeping_page", False):
+        from clinic import pagecache
+
+        return {
+            "csrf_token": pagecache.CSRF_PLACEHOLDER,
+            "nav_user_name": pagecache.USER_NAME_PLACEHOLDER,
+            "user_role": pagecache.USER_ROLE_PLACEHOLDER,
+        }
+    return {"nav_user_name": lambda: nav_user_name(request)}

@@ -9,11 +9,14 @@ request renders afresh; nothing is ever served from before a write that has comm
 Why this is safe:
 - The version is bumped when the row is written *and again when the transaction commits*. A page rendered
   between the two (it could read the old rows) is stored under a version nobody asks for afterwards.
-- Keys hold the user (the navigation shows their name and the page shows what their role may do), the full
-  path with its query string, the htmx flag, the language, today's date (pages show "due", "overdue", "older
-  than 30 days") and a release id (a deploy with new templates never serves old HTML).
-- The CSRF token is never stored: pages are rendered with a placeholder that each request replaces with its
-  own token. Pages carrying a one-time message, answers other than 200 and non-GET requests are not stored.
+- Keys hold the user's permissions (what the page shows and offers depends on them and on nothing else
+  about the user), the full path with its query string, the htmx flag, the language, today's date (pages show
+  "due", "overdue", "older than 30 days") and a release id (code, templates and page-affecting settings).
+- Nothing personal is stored: the CSRF token and the signed-in user's name and role in the navigation bar are
+  rendered as placeholders that each request fills in with its own. Pages carrying a one-time message,
+  answers other than 200 and non-GET requests are not stored.
+- After a write, the first request for a page renders it while the others asking for the same page wait for
+  it (up to PAGE_CACHE_WAIT_SECONDS) instead of all rendering it at once.
 - Services never write with QuerySet.update() or bulk_create(), which send no signals; code that does (demo
   loader, benchmark seeding) calls bump() itself. `manage.py migrate` bumps too.
 - Only on when the cache is shared by every app server process (PAGE_CACHE, on by default with REDIS_URL):
@@ -30,10 +33,13 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import get_language
 
 VERSION_KEY = "clinic:data-version"
 CSRF_PLACEHOLDER = "__clinic_csrf_token_placeholder__"
+USER_NAME_PLACEHOLDER = "__clinic_user_name_placeholder__"
+USER_ROLE_PLACEHOLDER = "__clinic_user_role_placeholder__"
 WATCHED_APPS = {"patients", "plans", "auth"}
 
 
@@ -79,6 +85,13 @@ def on_migrate(sender, **kwargs):
 # --------------------------------------------------------------------------- pages
 
 
+def _permission_signature(user) -> str:
+    # Pages differ between users only by what their permissions let them see and do, and by the name and role
+    # in the navigation bar (filled in per request, like the CSRF token). Users with the same permissions
+    # share a kept page: after a write the page is rendered once per role, not once per person.
+    return hashlib.sha256("\n".join(sorted(user.get_all_permissions())).encode()).hexdigest()[:16]
+
+
 def _key(request) -> str:
     # The version read when this request's user was loaded (clinic.backends), else read now: either way one
     # snapshot for the whole request, as if it had arrived at that moment.
@@ -87,7 +100,7 @@ def _key(request) -> str:
         settings.PAGE_CACHE_RELEASE,
         str(version),
         timezone.localdate().isoformat(),
-        str(request.user.pk),
+        _permission_signature(request.user),
         request.get_full_path(),
         "htmx" if getattr(request, "htmx", False) else "",
         get_language() or "",
@@ -98,6 +111,32 @@ def _key(request) -> str:
 def _has_messages(request) -> bool:
     storage = getattr(request, "_messages", None)
     return storage is not None and len(storage) > 0
+
+
+def _personal(request, html: str) -> str:
+    """The kept page with this request's own values in place of the placeholders."""
+    from clinic.context_processors import nav_user_name, role_label
+
+    return (
+        html.replace(CSRF_PLACEHOLDER, get_token(request))
+        .replace(USER_NAME_PLACEHOLDER, escape(nav_user_name(request)))
+        .replace(USER_ROLE_PLACEHOLDER, escape(role_label(request)))
+    )
+
+
+def _wait_for(key: str, lock: str) -> str | None:
+    """Another request is rendering this page: wait for it rather than render it again at the same time
+    (after a write, every user's next request misses at once). Gives up when the renderer is done without
+    keeping a page, or after PAGE_CACHE_WAIT_SECONDS."""
+    deadline = time.monotonic() + settings.PAGE_CACHE_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.005)
+        found = cache.get_many([key, lock])
+        if key in found:
+            return found[key]
+        if lock not in found:
+            return cache.get(key)
+    return None
 
 
 def render_cached(request, template_name: str, context, *, status=200):
@@ -113,14 +152,19 @@ def render_cached(request, template_name: str, context, *, status=200):
     key = _key(request)
     html = cache.get(key)
     if html is None:
-        request.csrf_placeholder = True  # read by clinic.context_processors.csrf_placeholder
-        try:
-            response = _render()
-        finally:
-            request.csrf_placeholder = False
+        lock = key + ":rendering"
+        if not cache.add(lock, 1, timeout=30):
+            html = _wait_for(key, lock)
+    if html is not None:
+        return HttpResponse(_personal(request, html), content_type="text/html; charset=utf-8")
+    request.keeping_page = True  # clinic.context_processors.page_placeholders: per-request values held back
+    try:
+        response = _render()
         html = response.content.decode()
         if response.status_code == 200 and not _has_messages(request):
             cache.set(key, html, timeout=settings.PAGE_CACHE_SECONDS)
-        response.content = html.replace(CSRF_PLACEHOLDER, get_token(request))
-        return response
-    return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)), content_type="text/html; charset=utf-8")
+    finally:
+        request.keeping_page = False
+        cache.delete(key + ":rendering")
+    response.content = _personal(request, html)
+    return response

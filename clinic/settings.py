@@ -82,7 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.context_processors.clinic",
-                "clinic.context_processors.csrf_placeholder",
+                "clinic.context_processors.page_placeholders",
             ],
         },
     },
@@ -116,6 +116,8 @@ else:
 # server process shares the cache, so on by default with REDIS_URL; PAGE_CACHE=0 turns it off.
 PAGE_CACHE = env_bool("PAGE_CACHE", default=bool(REDIS_URL))
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
+# After a write, requests for a page that another request is already rendering wait this long for it.
+PAGE_CACHE_WAIT_SECONDS = env_int("PAGE_CACHE_WAIT_SECONDS", 2)
 PAGE_CACHE_RELEASE = env_str("RELEASE") or release_id(BASE_DIR)
 
 # --- Authentication, sessions, lockout ---

@@ -173,3 +173,57 @@ def test_a_changed_rule_setting_gives_another_release_so_no_page_kept_under_the_
     before = release_id(django_settings.BASE_DIR)
     monkeypatch.setenv("RULE_WINDOW_AFTER_DAYS", "10")
     assert release_id(django_settings.BASE_DIR) != before
+
+
+def test_users_with_the_same_role_share_a_kept_page_each_with_their_own_name(front_desk, day):
+    _, url = day
+    colleague = UserFactory(role="front_desk", first_name="Eve <b>", last_name="Ng")
+    mine, theirs = Client(), Client()
+    mine.force_login(front_desk)
+    theirs.force_login(colleague)
+    mine.get(url)
+    _queries(mine, url)  # kept now, and this session's one-off work done
+    theirs.get("/")  # the colleague's session's one-off work, elsewhere
+    page, count = _queries(theirs, url)
+    assert count <= 5  # served from the page the other desk's request kept
+    html = page.content.decode()
+    assert "Eve &lt;b&gt; Ng" in html and "Ben Brown" not in html and "Eve <b>" not in html
+    assert pagecache.USER_NAME_PLACEHOLDER not in html and pagecache.USER_ROLE_PLACEHOLDER not in html
+
+
+def test_a_role_with_other_permissions_gets_its_own_page(clinician, front_desk_client, day):
+    """The desk sees check-in buttons; a clinician (no permission to change bookings) must not get the desk's page."""
+    _, url = day
+    assert "Check in" in front_desk_client.get(url).content.decode()
+    client = Client()
+    client.force_login(clinician)
+    assert "Check in</button>" not in client.get(url).content.decode()
+
+
+def test_requests_wait_for_a_page_being_rendered_and_render_it_themselves_if_it_never_comes(settings, front_desk, day):
+    import threading
+
+    from django.core.cache import cache
+    from django.test import RequestFactory
+
+    _, url = day
+    client = Client()
+    client.force_login(front_desk)
+    client.get("/")  # the session's one-off work
+    request = RequestFactory().get(url)
+    request.user, request.htmx = front_desk, False
+    key = pagecache._key(request)  # the key the client's next request uses
+    settings.PAGE_CACHE_WAIT_SECONDS = 1
+
+    # Another request holds the lock and keeps its page 50 ms later: this one waits and serves that page.
+    cache.add(key + ":rendering", 1)
+    timer = threading.Timer(0.05, lambda: cache.set(key, "<p>kept by the other request</p>"))
+    timer.start()
+    assert client.get(url).content.decode() == "<p>kept by the other request</p>"
+    timer.join()
+
+    # The renderer never keeps a page (the lock is still held): after the wait this request renders it itself.
+    cache.delete(key)
+    settings.PAGE_CACHE_WAIT_SECONDS = 0.1
+    page = client.get(url).content.decode()
+    assert "Okafor" in page and "kept by the other request" not in page
