@@ -2,9 +2,9 @@
 
 The busiest pages (patient search, patient page, plan page, day calendar, aftercare print) are read far more
 often than the data under them changes: the desk refreshes the calendar all day, a clinician reopens the same
-plan between steps. Such a page is kept as rendered, per user, under a key that holds a *data version*. Every
-save or delete of a patients/plans/auth row moves the version on (signals wired in clinic/apps.py), so the next
-request renders afresh; nothing is ever served from before a write that has committed.
+plan between steps. Such a page is kept as rendered, per set of permissions, under a key that holds a *data
+version*. Every save or delete of a patients/plans/auth row moves the version on (signals wired in
+clinic/apps.py), so the next request renders afresh; nothing is served from before a write that has committed.
 
 Why this is safe:
 - The version is bumped when the row is written *and again when the transaction commits*. A page rendered
@@ -17,8 +17,9 @@ Why this is safe:
   answers other than 200 and non-GET requests are not stored.
 - After a write, the first request for a page renders it while the others asking for the same page wait for
   it (up to PAGE_CACHE_WAIT_SECONDS) instead of all rendering it at once.
-- Services never write with QuerySet.update() or bulk_create(), which send no signals; code that does (demo
-  loader, benchmark seeding) calls bump() itself. `manage.py migrate` bumps too.
+- Services never write with QuerySet.update() or bulk_create(), which send no signals; code that does calls
+  bump() itself (the demo loader; the benchmark empties its own Redis database before seeding). `manage.py
+  migrate` bumps too.
 - Only on when the cache is shared by every app server process (PAGE_CACHE, on by default with REDIS_URL):
   a per-process cache would let one gunicorn worker miss another's bump.
 """
