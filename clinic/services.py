@@ -1,5 +1,7 @@
 """Writes that belong to the clinic as a whole: roles, staff accounts, the access log."""
 
+import functools
+
 from django.contrib.auth.models import Group, Permission, User
 from django.db import connection, transaction
 from django.db.models import Q
@@ -49,19 +51,18 @@ def staff_set_active(*, user: User, active: bool) -> User:
     return user
 
 
-_ACCESS_LOG_INSERT = None
+@functools.cache
+def _access_log_insert() -> str:
+    meta, quote = AccessLog._meta, connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("user", "patient", "path", "at"))
+    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"
 
 
 def access_log_record(*, user, patient_id: int, path: str) -> None:
     """One row per opening of a patient record. Every patient page view writes it, so it is a single INSERT
     without the model machinery (no signals or history are attached to this table)."""
-    global _ACCESS_LOG_INSERT
-    if _ACCESS_LOG_INSERT is None:
-        meta = AccessLog._meta
-        columns = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in ("user", "patient", "path", "at"))
-        _ACCESS_LOG_INSERT = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"
     with connection.cursor() as cursor:
-        cursor.execute(_ACCESS_LOG_INSERT, [user.pk, patient_id, path[:300], timezone.now()])
+        cursor.execute(_access_log_insert(), [user.pk, patient_id, path[:300], timezone.now()])
 
 
 @transaction.atomic

@@ -2,11 +2,11 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from clinic.http import require_perm
 from clinic.pagecache import render_cached
 from clinic.services import access_log_record
 from patients import selectors, services
@@ -17,8 +17,7 @@ DUPLICATE_WARNING = "A patient with the same name and date of birth already exis
 
 
 def _patient_for(request, patient_id, *, perm="patients.view_patient") -> Patient:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
+    require_perm(request, perm)
     return get_object_or_404(Patient.objects.select_related("screening_confirmed_by"), pk=patient_id)
 
 
@@ -78,8 +77,7 @@ def _warn_duplicates(request, patient):
 
 
 def patient_detail(request, patient_id):
-    if not request.user.has_perm("patients.view_patient"):
-        raise PermissionDenied
+    require_perm(request, "patients.view_patient")
 
     def context():
         patient = _patient_for(request, patient_id)  # 404 for an unknown patient, raised before the log below

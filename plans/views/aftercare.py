@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinic.http import safe_next
+from clinic.http import require_perm, safe_next
 from clinic.pagecache import render_cached
 from plans import rules
 from plans.forms.aftercare import AftercareTextForm
@@ -32,8 +32,7 @@ MODALITY_LABELS = dict(rules.MODALITY_CHOICES)
 
 
 def _session_for_print(request, session_id):
-    if not request.user.has_perm("plans.print_aftercare"):
-        raise PermissionDenied
+    require_perm(request, "plans.print_aftercare")
     return aftercare_session_get(session_id=session_id)
 
 
@@ -54,8 +53,7 @@ def _patient_can_get_email(session) -> bool:
 
 
 def aftercare(request, session_id):
-    if not request.user.has_perm("plans.print_aftercare"):
-        raise PermissionDenied
+    require_perm(request, "plans.print_aftercare")  # before the cache: a kept page is no way around the role
 
     def context():
         session = aftercare_session_get(session_id=session_id)

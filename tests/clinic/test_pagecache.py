@@ -118,7 +118,7 @@ def test_with_the_cache_off_every_request_reads_the_database(settings, front_des
     assert again == cold > 5
 
 
-def test_a_lost_version_restarts_from_the_clock_not_from_one(settings):
+def test_a_lost_version_restarts_from_the_clock_not_from_one():
     from django.core.cache import cache
 
     cache.delete(pagecache.VERSION_KEY)
