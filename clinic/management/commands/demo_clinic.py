@@ -6,7 +6,7 @@ from clinic import demo, pagecache
 
 START_AFRESH_SQLITE = "To start afresh: stop the server, delete db.sqlite3 (if nothing in it is needed) and run make demo."
 START_AFRESH_OTHER = (
-    "To start the demo afresh, give it an empty database of its own: drop and re-create it (dropdb NAME; createdb "
+    "To start afresh, give the demo an empty database of its own: drop and re-create it (dropdb NAME; createdb "
     "NAME), then run make demo with DATABASE_URL pointing at it; or run make demo without DATABASE_URL (SQLite)."
 )
 
