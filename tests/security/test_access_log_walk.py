@@ -36,6 +36,7 @@ LOGGED = {
     "plans:session": ("front_desk", "get"),
     "plans:session_check": ("clinician", "get"),
     "plans:session_amend": ("clinician", "get"),
+    "plans:session_skip": ("clinician", "get"),
     "plans:session_assessment_new": ("clinician", "get"),
     "plans:session_photo_new": ("clinician", "get"),
     "plans:session_adverse_event_new": ("clinician", "get"),
