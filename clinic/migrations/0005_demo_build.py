@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0003_accesslog_without_row_locks'),
+        ('clinic', '0004_access_log_filters_and_staff_changes'),
     ]
 
     operations = [
