@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from clinic import appendonly
+
 
 class AccessLogQuerySet(models.QuerySet):
     def delete(self):
@@ -30,6 +32,10 @@ class AccessLog(models.Model):
     class Meta:
         ordering = ["-at"]
         permissions = [("manage_staff", "Can add and disable staff accounts")]
+        triggers = [
+            appendonly.refuse_delete("access-log rows"),
+            appendonly.refuse_update("access-log rows cannot be changed"),
+        ]
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The access log is append-only.")

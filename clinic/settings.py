@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "pgtrigger",  # append-only clinical history on PostgreSQL (clinic/appendonly.py)
     "clinic",
     "patients",
     "plans",
