@@ -1,7 +1,7 @@
 """Clinical history the database itself refuses to rewrite (PostgreSQL triggers, via django-pgtrigger).
 
-Every model's ``delete()`` and queryset ``delete()`` raise on any database: that is the app-level guard, and all
-the demo's SQLite has. On PostgreSQL the triggers declared with these helpers refuse the same writes from every
+The clinical models' ``delete()`` and their querysets' ``delete()`` raise on any database: that is the app-level
+guard, and all the demo's SQLite has. On PostgreSQL the triggers declared with these helpers refuse the same writes from every
 path -- raw SQL, ``QuerySet.update()``, ``Model.history.all().delete()`` -- and the error names the rule
 (``append-only: ...``, SQLSTATE 23001 restrict_violation, so Django raises ``IntegrityError``).
 
@@ -10,7 +10,8 @@ after that its clinical columns change only together with a SessionAmendment wri
 an adverse event's review, outcome and corrections; the time an aftercare sheet was emailed.
 
 The only way past a trigger is ``pgtrigger.ignore("<app>.<Model>:<trigger name>")`` naming the trigger, which
-bench/seed.py does for one named maintenance step (back-dating seeded rows). Nothing in the app does.
+bench/seed.py does for one named maintenance step (back-dating seeded rows). Nothing in the app does, and a test
+refuses ``pgtrigger.ignore`` with no names (every trigger at once) anywhere in the code.
 """
 
 import pgtrigger

@@ -7,7 +7,9 @@ run there too.
 """
 
 import datetime as dt
+import re
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -311,6 +313,18 @@ def test_every_history_table_is_append_only():
     for model in historical:
         names = {trigger.name for trigger in getattr(model._meta, "triggers", [])}
         assert {"append_only_history_no_delete", "append_only_history_no_update"} <= names, model._meta.label
+
+
+def test_no_code_sets_aside_every_trigger_at_once():
+    """pgtrigger.ignore with no names switches off every trigger: only a named trigger may be set aside."""
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for path in root.rglob("*.py"):
+        if any(part.startswith(".") or part in {"node_modules", "staticfiles"} for part in path.relative_to(root).parts):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        offenders += [str(path.relative_to(root))] * len(re.findall(r"pgtrigger\.ignore\(\s*\)", text))
+    assert offenders == []
 
 
 @pytest.mark.django_db
