@@ -25,6 +25,6 @@ def drop_constraint(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("plans", "0006_course_protocol_templates_v1")]
+    dependencies = [("plans", "0007_session_sequence_and_window_flags")]
 
     operations = [migrations.RunPython(add_constraint, drop_constraint)]

@@ -12,7 +12,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('plans', '0007_appointment_no_patient_overlap'),
+        ('plans', '0008_appointment_no_patient_overlap'),
     ]
 
     operations = [
