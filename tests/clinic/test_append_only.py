@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 
 from clinic.appendonly import RULE_PREFIX
-from clinic.models import AccessLog
+from clinic.models import AccessLog, StaffChange
 from plans import rules
 from plans.models import MASI_FIELDS
 from plans.models import (
@@ -93,6 +93,7 @@ def world(postgres_only, clinician):
             session=completed, content={"sections": []}, text_versions={}, created_by=clinician
         ),
         "clinic_accesslog": AccessLog.objects.create(user=clinician, patient=patient, path="/patients/1/"),
+        "clinic_staffchange": StaffChange.objects.create(member=clinician, by=clinician, action="created"),
     }
     rows["plans_consenttext"] = rows["plans_consent"].text
     return rows
@@ -115,6 +116,7 @@ CASES = [
     ("plans_consenttext", "DELETE FROM {table} WHERE id = {id}", True, "consent text versions cannot be deleted"),
     ("plans_aftercaresheet", "DELETE FROM {table} WHERE id = {id}", True, "issued aftercare sheets cannot be deleted"),
     ("clinic_accesslog", "DELETE FROM {table} WHERE id = {id}", True, "access-log rows cannot be deleted"),
+    ("clinic_staffchange", "DELETE FROM {table} WHERE id = {id}", True, "staff-account log rows cannot be deleted"),
     # A session not yet performed is not clinical history yet (the app still never deletes one).
     ("planned_session", "DELETE FROM {table} WHERE id = {id}", False, None),
     # Never rewritten.
@@ -128,6 +130,8 @@ CASES = [
      "an issued aftercare sheet cannot be changed"),
     ("clinic_accesslog", "UPDATE {table} SET path = '/elsewhere/' WHERE id = {id}", True,
      "access-log rows cannot be changed"),
+    ("clinic_staffchange", "UPDATE {table} SET action = 'disabled' WHERE id = {id}", True,
+     "staff-account log rows cannot be changed"),
     ("plans_sessionamendment", "UPDATE {table} SET reason = 'other' WHERE id = {id}", True,
      "a session amendment cannot be changed"),
     ("plans_adverseeventnote", "UPDATE {table} SET note = 'other' WHERE id = {id}", True,
