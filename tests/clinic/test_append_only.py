@@ -245,7 +245,8 @@ def test_the_apps_own_flows_still_work_on_postgresql(postgres_only, clinician, s
 
     ship_texts()
     patient = PatientFactory(email="pat@example.com", email_consent=True)
-    plan = PlanFactory(patient=patient, state="active", modality=rules.MICRONEEDLING, device_settings={})
+    plan = PlanFactory(patient=patient, state="active", modality=rules.MICRONEEDLING, device_settings={},
+                       start_date=NOW.date())  # session 1 is due today: inside its window
     session = TreatmentSessionFactory(plan=plan, number=1)
     answers = rules.PreSessionAnswers(
         pregnant=False, new_medicines="", recent_sun_or_tan=False, active_lesion_or_infection=False,
