@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from clinic import appendonly
+
 
 class AccessLogQuerySet(models.QuerySet):
     def delete(self):
@@ -36,6 +38,10 @@ class AccessLog(models.Model):
             models.Index(fields=["patient", "-at"], name="accesslog_patient_at"),
             models.Index(fields=["user", "-at"], name="accesslog_user_at"),
         ]
+        triggers = [
+            appendonly.refuse_delete("access-log rows"),
+            appendonly.refuse_update("access-log rows cannot be changed"),
+        ]
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The access log is append-only.")
@@ -68,6 +74,10 @@ class StaffChange(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        triggers = [
+            appendonly.refuse_delete("staff-account log rows"),
+            appendonly.refuse_update("staff-account log rows cannot be changed"),
+        ]
 
     def __str__(self):
         return f"{self.get_action_display()}: {self.member} by {self.by}"

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "pgtrigger",  # append-only clinical history on PostgreSQL (clinic/appendonly.py)
     "clinic",
     "patients",
     "plans",
@@ -100,8 +101,16 @@ DATABASES = {
 # reads do not pay for a transaction. This replaces ATOMIC_REQUESTS.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL + a busy timeout so the dev server and a management command can share the file.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    # WAL + a busy timeout so the dev server and a management command can share the file. Every transaction
+    # begins IMMEDIATE, taking the write lock at BEGIN: two concurrent writes (two tabs booking the same slot)
+    # then take turns, waiting up to `timeout` seconds, and the second sees the first's rows and gets the
+    # service's message. A DEFERRED transaction that read first fails its write at once ("database is locked",
+    # which no timeout helps) when another has written meanwhile.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
