@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0004_access_log_filters_and_staff_changes'),
+        ('clinic', '0005_access_and_staff_logs_append_only'),
     ]
 
     operations = [
