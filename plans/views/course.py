@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic.formkit import add_service_errors
-from clinic.pagecache import render_cached
 from patients.models import Patient
 from plans import rules
 from plans.forms import course as forms
@@ -138,11 +137,9 @@ def plan_edit(request, plan_id):
 
 @permission_required("plans.view_plan", raise_exception=True)
 def plan_detail(request, plan_id):
-    def context():
-        plan = selectors.plan_for_page(plan_id)
-        return selectors.plan_page_context(plan, request.user) | {"override_form": forms.OverrideForm()}
-
-    return render_cached(request, "plans/course/plan_detail.html", context)
+    plan = selectors.plan_for_page(plan_id)
+    context = selectors.plan_page_context(plan, request.user) | {"override_form": forms.OverrideForm()}
+    return render(request, "plans/course/plan_detail.html", context)
 
 
 @permission_required("plans.view_plan", raise_exception=True)

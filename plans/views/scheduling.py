@@ -13,7 +13,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.http import require_perm, safe_next
-from clinic.pagecache import render_cached
 from patients.models import Patient
 from plans.config import rule_config
 from plans.forms import scheduling as forms
@@ -75,7 +74,7 @@ def schedule_day(request):
     # Worked out once for the page, not once per appointment card.
     per_page = {"can_change_appointments": request.user.has_perm("plans.change_appointment"), "here": here,
                 "here_quoted": quote(here, safe="")}
-    return render_cached(request, "plans/scheduling/day.html", lambda: selectors.day_view(day, by) | per_page)
+    return render(request, "plans/scheduling/day.html", selectors.day_view(day, by) | per_page)
 
 
 @require_GET

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from clinic import demo, pagecache
+from clinic import demo
 
 
 class Command(BaseCommand):
@@ -11,7 +11,6 @@ class Command(BaseCommand):
             self.stdout.write("Demo clinic already loaded; nothing added.")
         else:
             ctx = demo.build_demo()
-            pagecache.bump()  # the demo loader writes some rows with QuerySet.update(), which sends no signals
             self.stdout.write(self.style.SUCCESS(f"Loaded the demo clinic: {len(ctx['patients'])} patients."))
         self.stdout.write("")
         self.stdout.write("DEMO DATA ONLY — these logins are public; never use them with real patients.")
