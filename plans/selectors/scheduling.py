@@ -6,6 +6,7 @@ outside its window, booking holds) for a whole page are computed from one query 
 
 import dataclasses
 import datetime as dt
+import functools
 from collections import defaultdict, namedtuple
 from collections.abc import Iterable
 
@@ -47,7 +48,8 @@ BOOKABLE_SESSION_STATUSES = [SessionStatus.PLANNED, SessionStatus.BLOCKED, Sessi
 
 
 def local_date(moment: dt.datetime) -> dt.date:
-    return timezone.localtime(moment).date()
+    # timezone.localtime(moment).date() without its checks: called hundreds of times per calendar page.
+    return moment.astimezone(timezone.get_current_timezone()).date()
 
 
 def at(day: dt.date, time: dt.time) -> dt.datetime:
@@ -72,10 +74,16 @@ def appointment_minutes(kind: str, modality: str | None = None, lengths: dict[st
 
 def plan_config(plan: Plan) -> rules.RuleConfig:
     """The clinic's rule config with the plan's own window and follow-up months."""
-    cfg = rule_config()
-    changes = {"window_before_days": plan.window_before_days, "window_after_days": plan.window_after_days}
-    if plan.followup_months:
-        changes["followup_months"] = tuple(plan.followup_months)
+    followups = tuple(plan.followup_months) if plan.followup_months else None
+    return _config_with(rule_config(), plan.window_before_days, plan.window_after_days, followups)
+
+
+@functools.lru_cache(maxsize=64)
+def _config_with(cfg: rules.RuleConfig, before: int, after: int, followups: tuple | None) -> rules.RuleConfig:
+    # Plans share a handful of window settings: a calendar page of 60 plans builds two or three configs, not 60.
+    changes = {"window_before_days": before, "window_after_days": after}
+    if followups:
+        changes["followup_months"] = followups
     return dataclasses.replace(cfg, **changes)
 
 
@@ -260,11 +268,10 @@ class CalendarCard:
     patient_url: str
     patient_name: str
     mrn: str
-    what: str
-    where: str
+    detail: str  # "Session 2 · Room 1 · Device": what, and the other resource than the column's
     cancel_reason: str
-    late_cancellation: bool
-    bookable: bool  # still booked: check-in, no-show, move and cancel apply
+    badges: list  # (Bootstrap colour, text, title) for outside window, holds, late cancellation
+    actions: bool  # still booked and the viewer may change bookings: check-in, no-show, move and cancel
     url: str  # the appointment's own addresses are this + "check-in/", "no-show/", "move/", "cancel/"
     flags: Flags | None = None
 
@@ -273,9 +280,21 @@ def _person(first: str, last: str, username: str) -> str:
     return f"{first} {last}".strip() or username
 
 
-def day_view(day: dt.date, by: str = "room") -> dict:
+def _badges(flags: Flags, late_cancellation: bool) -> list[tuple[str, str, str]]:
+    badges = []
+    if flags.outside_window:
+        window = flags.window
+        badges.append(("warning", "Outside window", f"Window {window.earliest:%d %b} – {window.latest:%d %b %Y}"))
+    badges += [("danger", f"Hold: {hold}", "") for hold in flags.holds]
+    if late_cancellation:
+        badges.append(("danger", "Late cancellation", ""))
+    return badges
+
+
+def day_view(day: dt.date, by: str = "room", *, can_change: bool = False) -> dict:
     """The day calendar: one light row per appointment (a values() query, not model instances), grouped in
-    columns by room or clinician, with its flags and holds; a fixed number of queries."""
+    columns by room or clinician, with its flags and holds and everything its card shows worked out here, once;
+    a fixed number of queries. `can_change`: the viewer may change bookings (the cards carry their actions)."""
     start, end = day_bounds(day)
     rows = list(
         Appointment.objects.filter(start__gte=start, start__lt=end)
@@ -314,6 +333,7 @@ def day_view(day: dt.date, by: str = "room") -> dict:
             where = "no clinician"
         if row.device__name:
             where += f" · {row.device__name}"
+        flag = flags[row.pk]
         card = CalendarCard(
             pk=row.pk,
             times=f"{start_local:%H:%M}–{end_local:%H:%M}",
@@ -323,13 +343,12 @@ def day_view(day: dt.date, by: str = "room") -> dict:
             patient_url=f"{patient_url}{row.patient_id}/",
             patient_name=f"{row.patient__first_name} {row.patient__last_name}",
             mrn=row.patient__mrn,
-            what=what,
-            where=where,
+            detail=f"{what} · {where}",
             cancel_reason=row.cancel_reason if row.status == AppointmentStatus.CANCELLED else "",
-            late_cancellation=row.late_cancellation,
-            bookable=row.status == AppointmentStatus.BOOKED,
+            badges=_badges(flag, row.late_cancellation),
+            actions=can_change and row.status == AppointmentStatus.BOOKED,
             url=f"{appointment_url}{row.pk}/",
-            flags=flags[row.pk],
+            flags=flag,
         )
         grouped[row.clinician_id if by_clinician else row.room_id].append(card)
     unassigned = grouped.pop(None, [])

@@ -71,10 +71,11 @@ def schedule_day(request):
     require_perm(request, "plans.view_appointment")
     day, by = _calendar_query(request)
     here = request.get_full_path()
-    # Worked out once for the page, not once per appointment card.
-    per_page = {"can_change_appointments": request.user.has_perm("plans.change_appointment"), "here": here,
-                "here_quoted": quote(here, safe="")}
-    return render(request, "plans/scheduling/day.html", selectors.day_view(day, by) | per_page)
+    can_change = request.user.has_perm("plans.change_appointment")  # once for the page, not once per card
+    context = selectors.day_view(day, by, can_change=can_change)
+    return render(request, "plans/scheduling/day.html", context | {
+        "can_change_appointments": can_change, "here": here, "here_quoted": quote(here, safe=""),
+    })
 
 
 @require_GET
