@@ -6,7 +6,7 @@ Each function does a fixed number of queries whatever the number of sessions, ad
 import dataclasses
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -88,10 +88,11 @@ def consent_status(plan: Plan) -> dict:
 
 
 def plans_consent_complete(plan_ids) -> set[int]:
-    """The plans among plan_ids with consent for their modality and for exosome use, in one query."""
+    """The plans among plan_ids (ids, or a subquery selecting them) with consent for their modality and for
+    exosome use, in one query."""
     for_plan = Consent.objects.filter(plan=OuterRef("pk"))
     return set(
-        Plan.objects.filter(pk__in=list(plan_ids))
+        Plan.objects.filter(pk__in=plan_ids if isinstance(plan_ids, QuerySet) else list(plan_ids))
         .filter(Exists(for_plan.filter(text__kind=OuterRef("modality"))))
         .filter(Exists(for_plan.filter(text__kind=ConsentKind.EXOSOME)))
         .values_list("pk", flat=True)

@@ -47,9 +47,10 @@ BOOKABLE_SESSION_STATUSES = [SessionStatus.PLANNED, SessionStatus.BLOCKED, Sessi
 # --------------------------------------------------------------------------- time helpers
 
 
-def local_date(moment: dt.datetime) -> dt.date:
-    # timezone.localtime(moment).date() without its checks: called hundreds of times per calendar page.
-    return moment.astimezone(timezone.get_current_timezone()).date()
+def local_date(moment: dt.datetime, tz=None) -> dt.date:
+    # timezone.localtime(moment).date() without its checks; loops pass the zone they looked up once (a
+    # calendar page converts hundreds of datetimes).
+    return moment.astimezone(tz or timezone.get_current_timezone()).date()
 
 
 def at(day: dt.date, time: dt.time) -> dt.datetime:
@@ -87,11 +88,11 @@ def _config_with(cfg: rules.RuleConfig, before: int, after: int, followups: tupl
     return dataclasses.replace(cfg, **changes)
 
 
-def _performed_date(session: TreatmentSession) -> dt.date | None:
+def _performed_date(session: TreatmentSession, tz=None) -> dt.date | None:
     if session.status != SessionStatus.COMPLETED:
         return None
     moment = session.performed_at or session.completed_at
-    return local_date(moment) if moment else None
+    return local_date(moment, tz) if moment else None
 
 
 @dataclasses.dataclass
@@ -105,9 +106,10 @@ class SessionRow:
 
 def windows_for(plan: Plan, sessions: list[TreatmentSession], appointments: Iterable[Appointment], extra_booked=None):
     """Session rows of one plan from already-loaded sessions and live appointments (no queries)."""
+    tz = timezone.get_current_timezone()
     performed, booked, booking = {}, {}, {}
     for session in sessions:
-        if (day := _performed_date(session)) is not None:
+        if (day := _performed_date(session, tz)) is not None:
             performed[session.number] = day
     numbers = {s.pk: s.number for s in sessions}
     for appointment in sorted(appointments, key=lambda a: a.start):
@@ -116,7 +118,7 @@ def windows_for(plan: Plan, sessions: list[TreatmentSession], appointments: Iter
             continue
         booking.setdefault(number, appointment)
         if number not in performed:
-            booked.setdefault(number, local_date(appointment.start))
+            booked.setdefault(number, local_date(appointment.start, tz))
     booked.update(extra_booked or {})
     count = max([plan.sessions_planned, *numbers.values()]) if numbers else plan.sessions_planned
     windows = rules.session_windows(
@@ -129,7 +131,7 @@ def windows_for(plan: Plan, sessions: list[TreatmentSession], appointments: Iter
         outside = bool(
             appointment
             and session.number not in performed
-            and rules.outside_window(window, local_date(appointment.start))
+            and rules.outside_window(window, local_date(appointment.start, tz))
         )
         rows.append(SessionRow(session, window, performed.get(session.number), appointment, outside))
     return rows
@@ -164,34 +166,41 @@ class Flags:
     holds: list[str] = dataclasses.field(default_factory=list)
 
 
-def appointment_flags(appointments: list, plans: dict | None = None) -> dict[int, Flags]:
+def appointment_flags(appointments: list, plans: dict | None = None, *, plan_ids=None, patient_ids=None) -> dict[int, Flags]:
     """Outside-window and hold flags for a page of appointments, in a fixed number of queries.
 
     Holds (rules.booking_holds) apply to treatment sessions still to come: consent, open adverse events,
     and topical pauses counted from the day the booking was made. `appointments` are Appointment instances
     (their plan selected with them) or light rows with the same attributes; `plans` ({plan_id: plan or a row
-    with the plan's scheduling fields}) is read from the appointments when not given.
+    with the plan's scheduling fields}) is read from the appointments when not given. `plan_ids` and
+    `patient_ids` may be subqueries selecting the same plans and patients, so that the database reads them
+    rather than each query carrying a long list of ids.
     """
     if plans is None:
         plans = {a.plan_id: a.plan for a in appointments if a.plan_id}
     if not plans:
         return {a.pk: Flags() for a in appointments}
     # Light rows, not model instances: a busy day touches hundreds of sessions and bookings of its plans.
+    if plan_ids is None:
+        plan_ids = list(plans)
+    if patient_ids is None:
+        patient_ids = sorted({p.patient_id for p in plans.values()})
+    tz = timezone.get_current_timezone()
     sessions = defaultdict(list)
-    for session in TreatmentSession.objects.filter(plan_id__in=plans).values_list(
+    for session in TreatmentSession.objects.filter(plan_id__in=plan_ids).values_list(
         "pk", "plan_id", "number", "status", "performed_at", "completed_at", named=True
     ):
         sessions[session.plan_id].append(session)
     live = defaultdict(list)
     for appointment in Appointment.objects.filter(
-        plan_id__in=plans, session__isnull=False, status__in=LIVE_APPOINTMENT_STATUSES
+        plan_id__in=plan_ids, session__isnull=False, status__in=LIVE_APPOINTMENT_STATUSES
     ).values_list("pk", "plan_id", "session_id", "start", "status", named=True):
         live[appointment.plan_id].append(appointment)
     adjuncts = defaultdict(list)
-    for adjunct in PlanAdjunct.objects.filter(plan_id__in=plans):
+    for adjunct in PlanAdjunct.objects.filter(plan_id__in=plan_ids).only("plan_id", "agent", "strength", "pause_days_before"):
         adjuncts[adjunct.plan_id].append(rules.AdjunctSpec(adjunct.agent, adjunct.strength, adjunct.pause_days_before))
-    consented = plans_consent_complete(list(plans))
-    open_events = open_unreviewed_adverse_events(sorted({p.patient_id for p in plans.values()}))
+    consented = plans_consent_complete(plan_ids)
+    open_events = open_unreviewed_adverse_events(patient_ids)
 
     by_session = {}
     for plan_id, plan in plans.items():
@@ -204,21 +213,21 @@ def appointment_flags(appointments: list, plans: dict | None = None) -> dict[int
         if row is not None and appointment.status in LIVE_APPOINTMENT_STATUSES:
             flag.window = row.window
             flag.outside_window = row.performed_on is None and rules.outside_window(
-                row.window, local_date(appointment.start)
+                row.window, local_date(appointment.start, tz)
             )
         if (
             appointment.kind == AppointmentKind.SESSION
             and appointment.plan_id
             and appointment.status == AppointmentStatus.BOOKED
         ):
-            day = local_date(appointment.start)
+            day = local_date(appointment.start, tz)
             flag.holds = rules.booking_holds(
                 consent_complete=appointment.plan_id in consented,
                 open_adverse_events=open_events.get(plans[appointment.plan_id].patient_id, 0),
                 adjuncts=adjuncts[appointment.plan_id],
                 pause_started_on=None,
                 appointment_date=day,
-                booked_on=min(local_date(appointment.created_at), day),
+                booked_on=min(local_date(appointment.created_at, tz), day),
             )
         flags[appointment.pk] = flag
     return flags
@@ -312,14 +321,20 @@ def day_view(day: dt.date, by: str = "room", *, can_change: bool = False) -> dic
         row.plan_id: PlanWindowRow(*(getattr(row, f"plan__{name}") for name in _PLAN_WINDOW_FIELDS))
         for row in rows if row.plan_id
     }
-    flags = appointment_flags(rows, plans)
+    days_appointments = Appointment.objects.filter(start__gte=start, start__lt=end)
+    flags = appointment_flags(
+        rows, plans,
+        plan_ids=days_appointments.filter(plan__isnull=False).values("plan_id"),
+        patient_ids=days_appointments.filter(plan__isnull=False).values("plan__patient_id"),
+    )
+    tz = timezone.get_current_timezone()
     # Reversed once for the page, not once per card.
     patient_url = reverse("patients:detail", args=[0]).removesuffix("0/")
     appointment_url = reverse("plans:appointment_cancel", args=[0]).removesuffix("0/cancel/")
     by_clinician = by == "clinician"
     grouped = defaultdict(list)
     for row in rows:
-        start_local, end_local = timezone.localtime(row.start), timezone.localtime(row.end)
+        start_local, end_local = row.start.astimezone(tz), row.end.astimezone(tz)
         what = _KIND_LABELS.get(row.kind, row.kind)
         if row.session__number:
             what += f" {row.session__number}"
