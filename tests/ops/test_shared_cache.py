@@ -50,19 +50,23 @@ def test_session_made_on_one_server_is_honoured_by_another(shared_redis, clinici
 def test_no_page_with_patient_data_is_kept_in_the_shared_cache(shared_redis, clinician, front_desk):
     """Sessions and small shared values only: after every key page has been read (and a write made), nothing in
     Redis holds the patient's name or any rendered HTML, and a second server shows the write at once."""
+    import datetime as dt
+
     import redis
     from django.utils import timezone
 
-    from tests.factories import AppointmentFactory, PatientFactory
+    from tests.factories import AppointmentFactory, PatientFactory, PlanFactory
 
     patient = PatientFactory(first_name="Liv", last_name="Lindqvist")
-    appointment = AppointmentFactory(patient=patient, start=timezone.localtime().replace(second=0, microsecond=0))
+    plan = PlanFactory(patient=patient)
+    start = timezone.make_aware(dt.datetime(2030, 1, 7, 10, 0))  # a fixed day: no wall clock in the test
+    appointment = AppointmentFactory(patient=patient, plan=plan, start=start)
     first, second = Client(), Client()
     first.force_login(clinician)
     second.cookies = first.cookies
     desk = Client()
     desk.force_login(front_desk)
-    for url in (patient.get_absolute_url(), "/patients/?q=lind", appointment.plan.get_absolute_url()):
+    for url in (patient.get_absolute_url(), "/patients/?q=lind", plan.get_absolute_url()):
         assert b"Lindqvist" in first.get(url).content
     day = f"/schedule/?date={timezone.localdate(appointment.start).isoformat()}"
     assert b"Lindqvist" in desk.get(day).content
