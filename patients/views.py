@@ -61,6 +61,7 @@ def patient_edit(request, patient_id):
         _warn_duplicates(request, patient)
         messages.success(request, "Saved.")
         return redirect(patient)
+    access_log_record(user=request.user, patients=[patient], path=request.path)
     return render(request, "patients/patient_form.html", {"form": form, "title": f"Edit {patient.full_name}", "patient": patient})
 
 
@@ -77,7 +78,7 @@ def _warn_duplicates(request, patient):
 def patient_detail(request, patient_id):
     patient = _patient_for(request, patient_id)  # 404 for an unknown patient, raised before the log below
     response = render(request, "patients/patient_detail.html", {"patient": patient, **selectors_for_detail(patient, request.user)})
-    access_log_record(user=request.user, patient_id=patient_id, path=request.path)
+    access_log_record(user=request.user, patients=[patient], path=request.path)
     return response
 
 
@@ -113,4 +114,5 @@ def patient_restore(request, patient_id):
 
 def patient_history(request, patient_id):
     patient = _patient_for(request, patient_id, perm="patients.view_patient_history")
+    access_log_record(user=request.user, patients=[patient], path=request.path)
     return render(request, "patients/patient_history.html", {"patient": patient, "entries": selectors.patient_history(patient)})

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.http import require_perm, safe_next
+from clinic.services import access_log_record
 from plans import rules
 from plans.forms.aftercare import AftercareTextForm
 from plans.selectors.aftercare import (
@@ -63,12 +64,15 @@ def aftercare(request, session_id):
         "autoprint": request.GET.get("print") == "1" and sheet is not None,
     }
     # 409 when the sheet cannot be given yet.
-    return render(request, "plans/aftercare/print.html", context, status=409 if error else 200)
+    response = render(request, "plans/aftercare/print.html", context, status=409 if error else 200)
+    access_log_record(user=request.user, patients=[session.plan.patient_id], path=request.path)
+    return response
 
 
 def aftercare_pdf(request, session_id):
     session = _session_for_print(request, session_id)
     sheet, error = _sheet_or_error(request, session)
+    access_log_record(user=request.user, patients=[session.plan.patient_id], path=request.path)
     if error:
         return render(request, "plans/aftercare/print.html", {"session": session, "error": error}, status=409)
     response = HttpResponse(aftercare_sheet_pdf(sheet=sheet), content_type="application/pdf")
@@ -80,6 +84,8 @@ def aftercare_pdf(request, session_id):
 def aftercare_email(request, session_id):
     session = _session_for_print(request, session_id)
     sheet, error = _sheet_or_error(request, session)
+    # The sheet (the session's clinical details) leaves the clinic by email: logged like a print.
+    access_log_record(user=request.user, patients=[session.plan.patient_id], path=request.path)
     if sheet is not None:
         try:
             aftercare_sheet_email(sheet=sheet, by=request.user)

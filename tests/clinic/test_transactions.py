@@ -15,7 +15,7 @@ SERVICE_MODULES = [ROOT / "clinic" / "services.py", ROOT / "patients" / "service
 WRITES = (".save(", ".create(", ".delete(", ".update(", ".set(", "bulk_create(", "select_for_update(", "get_or_create(")
 # Public service functions that write without a transaction of their own, and why that is safe.
 NO_TRANSACTION_NEEDED = {
-    "access_log_record": "a single INSERT, atomic by itself",
+    "access_log_record": "one INSERT (create or bulk_create), atomic by itself",
     "roles_sync": "runs inside migrate's post_migrate, per app",
     "clean_save": "a helper services call inside their own transaction",
 }

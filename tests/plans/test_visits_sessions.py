@@ -29,7 +29,8 @@ BASE_SETTINGS = {
 
 
 def make_session(modality=rules.MICRONEEDLING, *, state="active", patient=None, number=1):
-    plan = PlanFactory(state=state, modality=modality, patient=patient or PatientFactory(), device_settings={})
+    plan = PlanFactory(state=state, modality=modality, patient=patient or PatientFactory(), device_settings={},
+                       start_date=timezone.localdate())  # session 1 due today: inside its window
     return TreatmentSessionFactory(plan=plan, number=number)
 
 
