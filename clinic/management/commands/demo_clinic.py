@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.utils import timezone
 
-from clinic import demo, pagecache
+from clinic import demo
 
 START_AFRESH_SQLITE = "To start afresh: stop the server, delete db.sqlite3 (if nothing in it is needed) and run make demo."
 START_AFRESH_OTHER = (
@@ -47,8 +47,6 @@ class Command(BaseCommand):
                                                  + " The demo is loaded only into an empty database or one holding "
                                                  "nothing but the demo."))
             self.stdout.write(START_AFRESH_SQLITE if connection.vendor == "sqlite" else START_AFRESH_OTHER)
-        if loaded:
-            pagecache.bump()  # the demo loader writes some rows with QuerySet.update(), which sends no signals
         if loaded or status.has_demo_logins:
             self.stdout.write("")
             self.stdout.write("DEMO DATA ONLY — these logins are public; never use them with real patients.")
