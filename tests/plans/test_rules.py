@@ -1144,11 +1144,19 @@ def test_rules_module_does_not_import_django():
     import ast
     import pathlib
 
-    tree = ast.parse(pathlib.Path(r.__file__).read_text())
-    imported = {
-        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
-    } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    assert imported <= {"calendar", "math", "collections", "dataclasses", "datetime", "decimal", "enum", "typing"}
+    # Every module of the package; relative imports (level > 0) stay inside it.
+    modules = sorted(pathlib.Path(r.__file__).parent.glob("*.py"))
+    assert len(modules) > 1
+    for module in modules:
+        tree = ast.parse(module.read_text())
+        imported = {
+            alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        } | {
+            node.module.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+        }
+        assert imported <= {"calendar", "math", "collections", "dataclasses", "datetime", "decimal", "enum", "typing"}, module
 
 
 # =============================================================================
