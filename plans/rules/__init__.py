@@ -14,6 +14,7 @@ tags [U] are fields of ``RuleConfig`` (``base.py``) so a clinic can change them 
     presession.py      day-of check, booking holds, the steps a reminder gives the patient
     adverse_events.py  AE types, CTCAE grades, expected courses, hold rule (§7)
     aftercare.py       the sections of the printed sheet (§5, §8)
+    contact.py         whether the clinic may email a patient
 
 Every public name stays importable from ``plans.rules``.
 """
@@ -27,3 +28,4 @@ from .lifecycle import *  # noqa: F403
 from .presession import *  # noqa: F403
 from .adverse_events import *  # noqa: F403
 from .aftercare import *  # noqa: F403
+from .contact import *  # noqa: F403

@@ -1,7 +1,7 @@
 """Course size, session windows, follow-ups and late cancellations (domain reference §2.4, §9)."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from .base import DEFAULT_CONFIG, RuleConfig, _is_whole, add_months
@@ -24,6 +24,56 @@ class Window:
     target: date
     earliest: date
     latest: date
+
+
+def window_around(number: int, target: date, cfg: RuleConfig = DEFAULT_CONFIG) -> Window:
+    """The allowed window around a target date, for sessions and follow-ups alike (§9; RULE_WINDOW_*)."""
+    return Window(
+        number=number,
+        target=target,
+        earliest=target - timedelta(days=cfg.window_before_days),
+        latest=target + timedelta(days=cfg.window_after_days),
+    )
+
+
+def plan_rule_config(
+    cfg: RuleConfig,
+    *,
+    window_before_days: int,
+    window_after_days: int,
+    followup_months: Sequence[int] | None = None,
+) -> RuleConfig:
+    """The clinic's config with one plan's own window and follow-up months, which win over the defaults.
+
+    A plan with no follow-up months has none (the clinician cleared them); None keeps the clinic default.
+    """
+    changes: dict[str, object] = {"window_before_days": window_before_days, "window_after_days": window_after_days}
+    if followup_months is not None:
+        changes["followup_months"] = tuple(followup_months)
+    return replace(cfg, **changes)
+
+
+@dataclass(frozen=True)
+class CourseSchedule:
+    windows: list[Window]
+    last_session_on: date  # performed, else booked, else target date of the last session
+    followups: list[date]  # cfg.followup_months after last_session_on (S16)
+
+
+def course_schedule(
+    start: date,
+    sessions: int,
+    interval_days: int,
+    performed: Mapping[int, date] | None = None,
+    booked: Mapping[int, date] | None = None,
+    cfg: RuleConfig = DEFAULT_CONFIG,
+) -> CourseSchedule:
+    """Every session's window and the follow-up dates, as every page and service must see them."""
+    performed, booked = performed or {}, booked or {}
+    windows = session_windows(start, sessions, interval_days, performed, booked, cfg)
+    last = windows[-1]
+    last_on = performed.get(last.number) or booked.get(last.number) or last.target
+    return CourseSchedule(windows=windows, last_session_on=last_on, followups=followup_dates(last_on, cfg=cfg))
 
 
 def session_windows(
@@ -52,14 +102,7 @@ def session_windows(
     windows = []
     target = start
     for number in range(1, sessions + 1):
-        windows.append(
-            Window(
-                number=number,
-                target=target,
-                earliest=target - timedelta(days=cfg.window_before_days),
-                latest=target + timedelta(days=cfg.window_after_days),
-            )
-        )
+        windows.append(window_around(number, target, cfg))
         actual = performed.get(number) or booked.get(number) or target
         target = actual + timedelta(days=interval_days)
     return windows

@@ -54,11 +54,15 @@ def adjunct_specs(adjuncts) -> list[rules.AdjunctSpec]:
 
 
 def plan_config(plan: Plan | None = None) -> rules.RuleConfig:
-    """The clinic's rule config, with the plan's own session window when a plan is given."""
+    """The clinic's rule config, with the plan's own window and follow-up months when a plan is given
+    (rules.plan_rule_config). Every page and service that needs a plan's windows goes through here."""
     cfg = rule_config()
     if plan is None:
         return cfg
-    return dataclasses.replace(cfg, window_before_days=plan.window_before_days, window_after_days=plan.window_after_days)
+    return rules.plan_rule_config(
+        cfg, window_before_days=plan.window_before_days, window_after_days=plan.window_after_days,
+        followup_months=plan.followup_months or (),
+    )
 
 
 def plan_findings(plan: Plan, today: dt.date | None = None) -> list[rules.Finding]:
@@ -144,15 +148,11 @@ def _rows(windows, sessions_by_number, appointments_by_number, performed, today)
 
 
 def course_timeline(
-    *, start: dt.date, sessions: int, interval_days: int, cfg: rules.RuleConfig, followup_months,
-    performed=None, booked=None,
+    *, start: dt.date, sessions: int, interval_days: int, cfg: rules.RuleConfig, performed=None, booked=None,
 ) -> dict:
-    """Targets and windows for every session, and the follow-up dates after the last one (pure)."""
-    windows = rules.session_windows(start, sessions, interval_days, performed, booked, cfg)
-    performed, booked = performed or {}, booked or {}
-    last = windows[-1]
-    last_date = performed.get(last.number) or booked.get(last.number) or last.target
-    return {"windows": windows, "followups": rules.followup_dates(last_date, list(followup_months), cfg)}
+    """Targets and windows for every session, and the follow-up dates after the last one (rules.course_schedule)."""
+    schedule = rules.course_schedule(start, sessions, interval_days, performed, booked, cfg)
+    return {"windows": schedule.windows, "followups": schedule.followups}
 
 
 def plan_timeline(plan: Plan, today: dt.date | None = None) -> dict:
@@ -180,7 +180,7 @@ def plan_timeline(plan: Plan, today: dt.date | None = None) -> dict:
     booked = {n: _local_date(a.start) for n, a in appointments.items()}
     timeline = course_timeline(
         start=plan.start_date, sessions=plan.sessions_planned, interval_days=plan.interval_days,
-        cfg=plan_config(plan), followup_months=plan.followup_months or [], performed=performed, booked=booked,
+        cfg=plan_config(plan), performed=performed, booked=booked,
     )
     timeline["rows"] = _rows(timeline["windows"], sessions, appointments, performed, today)
     return timeline
@@ -188,10 +188,11 @@ def plan_timeline(plan: Plan, today: dt.date | None = None) -> dict:
 
 def timeline_preview(*, start, sessions, interval_days, window_before_days, window_after_days, followup_months) -> dict:
     """The builder's preview before saving: nothing performed or booked yet."""
-    cfg = dataclasses.replace(rule_config(), window_before_days=window_before_days, window_after_days=window_after_days)
-    timeline = course_timeline(
-        start=start, sessions=sessions, interval_days=interval_days, cfg=cfg, followup_months=followup_months
+    cfg = rules.plan_rule_config(
+        rule_config(), window_before_days=window_before_days, window_after_days=window_after_days,
+        followup_months=followup_months or (),
     )
+    timeline = course_timeline(start=start, sessions=sessions, interval_days=interval_days, cfg=cfg)
     timeline["rows"] = _rows(timeline["windows"], {}, {}, {}, None)
     return timeline
 

@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from clinic.selectors import register_panel
 from plans import rules
-from plans.config import rule_config
 from plans.models import (
     LIVE_APPOINTMENT_STATUSES,
     Appointment,
@@ -33,7 +32,7 @@ from plans.models import (
     TreatmentSession,
 )
 from plans.selectors import register_patient_panel, register_plan_panel
-from plans.selectors.course import plans_consent_complete
+from plans.selectors.course import plan_config, plans_consent_complete
 from plans.selectors.visits import open_unreviewed_adverse_events
 
 DEFAULT_APPOINTMENT_MINUTES = 60
@@ -69,15 +68,6 @@ def appointment_minutes(kind: str, modality: str | None = None, lengths: dict[st
 # --------------------------------------------------------------------------- windows
 
 
-def plan_config(plan: Plan) -> rules.RuleConfig:
-    """The clinic's rule config with the plan's own window and follow-up months."""
-    cfg = rule_config()
-    changes = {"window_before_days": plan.window_before_days, "window_after_days": plan.window_after_days}
-    if plan.followup_months:
-        changes["followup_months"] = tuple(plan.followup_months)
-    return dataclasses.replace(cfg, **changes)
-
-
 def _performed_date(session: TreatmentSession) -> dt.date | None:
     if session.status != SessionStatus.COMPLETED:
         return None
@@ -110,9 +100,9 @@ def windows_for(plan: Plan, sessions: list[TreatmentSession], appointments: Iter
             booked.setdefault(number, local_date(appointment.start))
     booked.update(extra_booked or {})
     count = max([plan.sessions_planned, *numbers.values()]) if numbers else plan.sessions_planned
-    windows = rules.session_windows(
+    windows = rules.course_schedule(
         plan.start_date, count, plan.interval_days, performed=performed, booked=booked, cfg=plan_config(plan)
-    )
+    ).windows
     rows = []
     for session in sorted(sessions, key=lambda s: s.number):
         window = windows[session.number - 1]
@@ -440,10 +430,7 @@ def propose_course(plan: Plan, *, now: dt.datetime | None = None) -> list[Propos
         for month, target in zip(cfg.followup_months, rules.followup_dates(latest_date, cfg=cfg), strict=True):
             if month in booked_months:
                 continue
-            window = rules.Window(
-                number=month, target=target, earliest=target - dt.timedelta(days=cfg.window_before_days),
-                latest=target + dt.timedelta(days=cfg.window_after_days),
-            )
+            window = rules.window_around(month, target, cfg)
             proposal = Proposal(AppointmentKind.FOLLOW_UP, f"Follow-up at {month} month{'s' if month > 1 else ''}",
                                 followup_month=month, window=window, minutes=follow_minutes)
             found = _find_in_window(availability, window, today, minutes=follow_minutes, patient_id=plan.patient_id,

@@ -308,10 +308,9 @@ def aftercare_sheet_email(*, sheet: AftercareSheet, by) -> AftercareSheet:
         pk=sheet.pk
     )
     patient = locked.session.plan.patient
-    if not patient.email:
-        raise AftercareError(ERR_NO_EMAIL)
-    if not patient.email_consent:
-        raise AftercareError(ERR_NO_EMAIL_CONSENT)
+    refusal = rules.email_refusal(patient.email, patient.email_consent)
+    if refusal is not None:
+        raise AftercareError(ERR_NO_EMAIL if refusal == rules.EMAIL_NO_ADDRESS else ERR_NO_EMAIL_CONSENT)
     clinic = locked.content["clinic"]["name"]
     message = EmailMessage(
         subject=_("Your aftercare instructions from %(clinic)s") % {"clinic": clinic},

@@ -453,7 +453,7 @@ def reminder_send(*, appointment_id: int) -> ReminderLog | None:
         if appointment is None:
             return None
         patient = appointment.patient
-        by_email = bool(patient.email and patient.email_consent)
+        by_email = patient.may_email
         log = ReminderLog(appointment=appointment, channel="email" if by_email else "phone",
                           recipient=patient.email if by_email else patient.phone)
         try:
