@@ -67,6 +67,9 @@ RESTART_DAYS_AFTER: dict[str, int] = {
     NAFL: 7,
 }
 
+# Patient.sex values the rules read (pregnancy applies only where it can).
+SEX_FEMALE, SEX_MALE, SEX_OTHER = "F", "M", "X"
+
 HORMONAL_CONTRACEPTION_NONE = "none"
 HORMONAL_CONTRACEPTION_COMBINED = "combined"
 HORMONAL_CONTRACEPTION_PROGESTIN_ONLY = "progestin_only"
@@ -89,6 +92,8 @@ class AdjunctSpec:
     agent: str
     strength: str = ""
     pause_days_before: int = 0  # 0 = use DEFAULT_PAUSE_DAYS for the agent
+    start_date: date | None = None  # when the patient started (or will start) the agent; None = not recorded
+    stop_date: date | None = None  # None = no stop planned: it continues through the course
 
 
 def _check_modality(modality: str) -> None:
@@ -148,12 +153,22 @@ class RuleConfig:
     min_meaningful_change_points: Decimal = Decimal("1.0")
     # Gold threads are named only in device/clinic lists (S32, S80 [U]); False = relative.
     gold_threads_rf_absolute: bool = True
-    # Cysteamine: excluded from trials, "avoid" in pregnancy is unverified (S42 [U]); False = relative.
+    # Cysteamine: excluded from trials, "avoid" in pregnancy is unverified (S42 [U]). True = a hard stop like
+    # hydroquinone; False = a caution the clinician may override with a written reason.
     cysteamine_blocks_in_pregnancy: bool = True
     # One split-face trial found 1550 nm worsened melasma; contested (S19 [U]).
     warn_nafl_1550: bool = True
     # Pregnancy safety only "generally considered" (S43, S44, S45 [U]): non-blocking reminder.
     pregnancy_unverified_agents: tuple[str, ...] = (NIACINAMIDE, KOJIC_ACID, VITAMIN_C)
+    # Hydroquinone: cycles of about 12–16 weeks; more than 6 months continuous raises the risk of
+    # exogenous ochronosis (S39, S40). 0 disables the rule.
+    hydroquinone_max_continuous_months: int = 6
+    # Triple combination: the label says up to 8 weeks; a 12-month study found acceptable safety
+    # (S36, S78, S37 [U] on duration). 0 disables the rule.
+    triple_combination_max_weeks: int = 8
+    # Pregnancy and breastfeeding questions apply to patients who could be pregnant: not to men, and
+    # not after this age (clinic convention; the reference gives no age). 0 = every age.
+    pregnancy_questions_last_age: int = 55
     # Not here on purpose: exosome storage temperatures and post-reconstitution times are
     # product-specific (§6 [U]) and belong on the product record. MELASQOL's "7–70" vs
     # "10–70" discrepancy (§1.4 [U]) is not a threshold: the total follows from 10 items × 1–7.

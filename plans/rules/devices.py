@@ -38,6 +38,11 @@ WARN_NAFL_ENERGY = "Outside the published melasma range of 6–40 mJ. Confirm."
 WARN_NAFL_DENSITY = "Above the published melasma maximum of 29 % coverage; PIH rises with density. Confirm."
 WARN_NAFL_1550 = "A split-face trial found 1550 nm worsened melasma (contested). Confirm."
 WARN_PASSES = "Outside the usual 1–10 passes. Confirm."
+WARN_DARKER_SKIN_CEILING = (
+    "Above {cap:g} {unit}, the conservative ceiling for Fitzpatrick IV–VI (or a skin type not recorded): "
+    "PIH risk is highest in darker skin. Confirm."
+)
+_CEILING_UNITS = {"energy_mj": "mJ", "density_percent": "%", "passes": "passes"}
 
 
 @dataclass(frozen=True)
@@ -96,13 +101,62 @@ def _check_passes(params: Mapping[str, object], errors: dict[str, str], warnings
         warnings["passes"] = WARN_PASSES
 
 
+def darker_skin_ceilings(modality: str, fitzpatrick: int | None, cfg: RuleConfig = DEFAULT_CONFIG) -> dict[str, float]:
+    """The conservative ceilings for types IV–VI, or an unrecorded type (S15, S18, S73): field → cap.
+
+    Empty for types I–III. The same caps conservative_device_settings applies to the settings it fills in,
+    so a typed value is held to what the app would have suggested.
+    """
+    if fitzpatrick is not None and fitzpatrick < FITZPATRICK_HIGH_PIH_RISK_FROM:
+        return {}
+    suggestion = suggest_device_settings(modality, FITZPATRICK_HIGH_PIH_RISK_FROM if fitzpatrick is None else fitzpatrick, cfg)
+    caps: dict[str, float] = {}
+    depth_cap = _number(suggestion.get("needle_depth_mm"))
+    if depth_cap is not None:
+        caps.update({field: depth_cap for field in MICRONEEDLING_ZONE_FIELDS})
+        caps[ZONE_DEPTHS_FIELD] = depth_cap
+    for field in _CAPPED_FOR_DARKER_SKIN:
+        cap = _number(suggestion.get(field))
+        if cap is not None:
+            caps[field] = cap
+    return caps
+
+
+def _check_darker_skin_ceilings(
+    modality: str, params: Mapping[str, object], fitzpatrick: int | None, cfg: RuleConfig, warnings: dict[str, str]
+) -> None:
+    caps = darker_skin_ceilings(modality, fitzpatrick, cfg)
+    values: dict[str, tuple[object, float]] = {}
+    for field, cap in caps.items():
+        if field == ZONE_DEPTHS_FIELD:
+            zones = params.get(field)
+            if isinstance(zones, Mapping):
+                values.update({f"{field}.{zone}": (mm, cap) for zone, mm in zones.items()})
+        elif params.get(field) is not None:
+            values[field] = (params[field], cap)
+    for key, (value, cap) in values.items():
+        number = _number(value)
+        if number is None or number <= cap:
+            continue
+        unit = "mm" if "depth" in key else _CEILING_UNITS.get(key, "")
+        # One warning per field: a value already outside the published range keeps that warning.
+        warnings.setdefault(key, WARN_DARKER_SKIN_CEILING.format(cap=cap, unit=unit))
+
+
 def check_device_settings(
-    modality: str, params: Mapping[str, object], cfg: RuleConfig = DEFAULT_CONFIG
+    modality: str,
+    params: Mapping[str, object],
+    cfg: RuleConfig = DEFAULT_CONFIG,
+    *,
+    for_patient: bool = False,
+    fitzpatrick: int | None = None,
 ) -> ParamCheck:
     """Errors for impossible values, warnings outside published melasma ranges.
 
     None means "not recorded" and is skipped; keys that are not settings of the modality are
-    ignored so a form can pass its whole cleaned_data.
+    ignored so a form can pass its whole cleaned_data. For a patient (for_patient), typed values above
+    the conservative ceilings for Fitzpatrick IV–VI (or an unrecorded type) warn too (S18); a protocol
+    template has no patient, so no skin type.
     """
     _check_modality(modality)
     errors: dict[str, str] = {}
@@ -157,6 +211,8 @@ def check_device_settings(
             _check_count("pins", params["pins"], errors)
 
     _check_passes(params, errors, warnings)
+    if for_patient:
+        _check_darker_skin_ceilings(modality, {k: v for k, v in params.items() if k not in errors}, fitzpatrick, cfg, warnings)
     return ParamCheck(errors=errors, warnings=warnings)
 
 

@@ -30,6 +30,7 @@ BLOCK_CONSENT_MODALITY = "Consent for the energy-device treatment is missing."
 BLOCK_CONSENT_EXOSOME = "Consent for the exosome product is missing."
 BLOCK_ABSOLUTE = "Absolute contraindication (cannot be overridden): {message}"
 BLOCK_NEEDS_OVERRIDE = "Needs a documented clinician override: {message}"
+BLOCK_HARD_STOP = "Remove the adjunct from the plan (cannot be overridden): {message}"
 
 
 def can_transition(from_state: str, to_state: str) -> bool:
@@ -45,24 +46,29 @@ def activation_blockers(
     consent_modality: bool,
     consent_exosome: bool,
     screening_stale: bool,
+    *,
+    uses_exosome: bool = True,
 ) -> list[str]:
     """What still stops a draft becoming active; empty means it may activate.
 
-    Absolute findings ignore overrides; relative and adjunct findings clear once their code is
-    overridden (with a reason, which the service records).
+    Absolute findings and adjunct hard stops ignore overrides (a hard stop clears only when the adjunct
+    is removed); other blocking findings clear once their code is overridden (with a reason, which the
+    service records). Exosome consent is needed only when the plan uses an exosome product.
     """
     blockers = []
     if screening_stale:
         blockers.append(BLOCK_SCREENING_STALE)
     if not consent_modality:
         blockers.append(BLOCK_CONSENT_MODALITY)
-    if not consent_exosome:
+    if uses_exosome and not consent_exosome:
         blockers.append(BLOCK_CONSENT_EXOSOME)
     for finding in findings:
         if not finding.blocks_activation:
             continue
         if finding.kind is FindingKind.ABSOLUTE:
             blockers.append(BLOCK_ABSOLUTE.format(message=finding.message))
+        elif finding.hard_stop:
+            blockers.append(BLOCK_HARD_STOP.format(message=finding.message))
         elif finding.code not in overridden_codes:
             blockers.append(BLOCK_NEEDS_OVERRIDE.format(message=finding.message))
     return blockers

@@ -10,13 +10,29 @@ from .base import _check_agent, _check_modality
 
 
 class FindingKind(StrEnum):
-    ABSOLUTE = "absolute"  # never overridable
-    RELATIVE = "relative"  # blocks until a clinician overrides with a reason
-    ADJUNCT = "adjunct"  # a prescribed agent is contraindicated; blocks until removed/overridden
+    ABSOLUTE = "absolute"  # about the patient; never overridable
+    RELATIVE = "relative"  # about the patient; blocks until a clinician overrides with a written reason
+    ADJUNCT = "adjunct"  # about a prescribed agent: a hard stop (remove it) or a caution (written override)
     REMINDER = "reminder"  # never blocks
 
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self]
 
+
+KIND_LABELS = {
+    FindingKind.ABSOLUTE: "Absolute contraindication",
+    FindingKind.RELATIVE: "Relative contraindication",
+    FindingKind.ADJUNCT: "Adjunct",
+    FindingKind.REMINDER: "Reminder",
+}
 _KIND_ORDER = {FindingKind.ABSOLUTE: 0, FindingKind.ADJUNCT: 1, FindingKind.RELATIVE: 2, FindingKind.REMINDER: 3}
+
+# What activation needs, shown beside every finding the same way on every page.
+ACTION_CANNOT_OVERRIDE = "Cannot be overridden: the plan cannot be activated while this applies."
+ACTION_REMOVE_ADJUNCT = "Hard stop: remove this adjunct from the plan to activate it; it cannot be overridden."
+ACTION_OVERRIDE = "Needs a written reason (override) before the plan can be activated."
+ACTION_NONE = "For information: does not block activation."
 
 
 @dataclass(frozen=True)
@@ -24,8 +40,23 @@ class Finding:
     code: str
     kind: FindingKind
     message: str
-    source: str
+    source: str  # source keys (S#): for code, logs and a staff-only tooltip; never in text a patient reads
     blocks_activation: bool
+    hard_stop: bool = False  # an adjunct the reference contraindicates: blocks until removed, no override
+
+    @property
+    def overridable(self) -> bool:
+        return self.blocks_activation and self.kind is not FindingKind.ABSOLUTE and not self.hard_stop
+
+    @property
+    def action(self) -> str:
+        if not self.blocks_activation:
+            return ACTION_NONE
+        if self.kind is FindingKind.ABSOLUTE:
+            return ACTION_CANNOT_OVERRIDE
+        if self.hard_stop:
+            return ACTION_REMOVE_ADJUNCT
+        return ACTION_OVERRIDE
 
 
 @dataclass(frozen=True)
@@ -54,6 +85,10 @@ class ScreeningAnswers:
     last_tan_or_sun_exposure: date | None = None
     allergies: str = ""
     screening_confirmed_on: date | None = None
+    # Demographics the rules need: who could be pregnant, and skin type for adjunct cautions.
+    sex: str = ""
+    date_of_birth: date | None = None
+    fitzpatrick_type: int | None = None
 
 
 # --- Codes (stable: UIs store overrides against them) ------------------------
@@ -88,12 +123,34 @@ CODE_AGENT_PREGNANCY = "{agent}_pregnancy"
 CODE_AGENT_BREASTFEEDING = "{agent}_breastfeeding"
 CODE_AGENT_PREGNANCY_UNVERIFIED = "{agent}_pregnancy_unverified"
 CODE_AGENT_PAUSE = "{agent}_pause"
+CODE_HSV_ACTIVE_OUTBREAK = "hsv_outbreak_today"
+CODE_HYDROQUINONE_DURATION = "hydroquinone_duration"
+CODE_TRIPLE_COMBINATION_DURATION = "triple_combination_duration"
+CODE_TRIPLE_COMBINATION_DARK_SKIN = "triple_combination_dark_skin"
 
 # --- Messages ---------------------------------------------------------------
 MSG_PREGNANCY_EBD = "Pregnant: defer elective energy-device treatment."
 MSG_BREASTFEEDING_EBD = "Breastfeeding: defer elective energy-device treatment."
 MSG_ACTIVE_INFECTION = "Active infection, open wound or HSV lesion: do not treat until fully healed."
-MSG_ISOTRETINOIN = "Isotretinoin taken within the configured wait period: do not treat yet."
+MSG_ISOTRETINOIN = (
+    "Isotretinoin taken within the last {months} months (last dose {last_dose:%d %B %Y}): "
+    "energy-device treatment is possible from {clear_on:%d %B %Y}."
+)
+MSG_HSV_ACTIVE_OUTBREAK = "Herpes outbreak today: an active lesion; do not treat until it has fully healed."
+MSG_HYDROQUINONE_DURATION = (
+    "Hydroquinone continuously from {start:%d %B %Y} {until}: more than {months} months raises the risk of "
+    "ochronosis (blue-black darkening). Plan a pause (cycles of about 12–16 weeks) or write why it continues."
+)
+MSG_TRIPLE_COMBINATION_DURATION = (
+    "Triple combination from {start:%d %B %Y} {until}: beyond the label's {weeks} weeks (not for maintenance). "
+    "Plan a stop date or write why it continues."
+)
+MSG_TRIPLE_COMBINATION_DARK_SKIN = (
+    "Triple combination in Fitzpatrick V–VI: risk of excessive bleaching (lighter patches); "
+    "discuss it with the patient and review the skin at each visit."
+)
+UNTIL_STOP = "to {stop:%d %B %Y}"
+UNTIL_OPEN = "with no stop date (through the course, to {until:%d %B %Y})"
 MSG_IMPLANTED_ELECTRONICS_RF = "Pacemaker, ICD or implanted electronics: RF is contraindicated."
 MSG_METAL_IMPLANTS_RF = "Metal implants in the face: avoid RF (heat and current concentrate)."
 MSG_GOLD_THREADS_RF = "Gold threads in the face: avoid RF (heat and current concentrate)."
@@ -112,6 +169,7 @@ MSG_HSV_PROPHYLAXIS = "HSV history: antiviral prophylaxis before every session (
 MSG_PREGNANCY_STATUS = "If the patient could be pregnant, re-confirm pregnancy status before energy-device sessions."
 MSG_HORMONAL_TRIGGER = "Hormonal contraception can sustain melasma: expect relapse if it continues."
 MSG_AGENT_PREGNANCY = "{label} is not used in pregnancy: remove it from the plan."
+MSG_AGENT_PREGNANCY_CAUTION = "{label} in pregnancy: avoid unless the benefit justifies it; document the discussion."
 MSG_AGENT_BREASTFEEDING = "{label} while breastfeeding: use only after discussing the risk; document."
 MSG_AGENT_PREGNANCY_UNVERIFIED = "{label}: pregnancy safety is not established; document the discussion."
 MSG_AGENT_PAUSE = "Stop {label} {days} days before each session."
@@ -137,10 +195,70 @@ _PREGNANCY_CONTRAINDICATED_SOURCES = {
 }
 
 
-def _finding(code: str, kind: FindingKind, message: str, source: str, *, blocks: bool | None = None) -> Finding:
+# Skin types with a risk of excessive bleaching from triple combination (S36 label).
+TRIPLE_COMBINATION_BLEACHING_FROM_FITZPATRICK = 5
+
+
+def _finding(
+    code: str, kind: FindingKind, message: str, source: str, *, blocks: bool | None = None, hard_stop: bool = False
+) -> Finding:
     if blocks is None:
         blocks = kind is not FindingKind.REMINDER
-    return Finding(code=code, kind=kind, message=message, source=source, blocks_activation=blocks)
+    return Finding(code=code, kind=kind, message=message, source=source, blocks_activation=blocks, hard_stop=hard_stop)
+
+
+def age_on(date_of_birth: date, today: date) -> int:
+    return today.year - date_of_birth.year - ((today.month, today.day) < (date_of_birth.month, date_of_birth.day))
+
+
+def could_be_pregnant(answers: "ScreeningAnswers", today: date, cfg: RuleConfig = DEFAULT_CONFIG) -> bool:
+    """Whether pregnancy and breastfeeding questions and reminders apply to this patient.
+
+    Recorded pregnancy or breastfeeding always applies. Otherwise not for a man, nor after
+    cfg.pregnancy_questions_last_age (a patient of exactly that age is still asked); "other / not
+    stated" and an unknown birth date are asked, to be safe (S31).
+    """
+    if answers.is_pregnant or answers.is_breastfeeding:
+        return True
+    if answers.sex == SEX_MALE:
+        return False
+    if answers.date_of_birth is not None and cfg.pregnancy_questions_last_age:
+        return age_on(answers.date_of_birth, today) <= cfg.pregnancy_questions_last_age
+    return True
+
+
+def adjunct_continues_until(spec: AdjunctSpec, today: date, course_end: date | None = None) -> date:
+    """The last day of continuous use: the stop date, else (no stop planned) the later of today and the
+    course's last session, since it continues through the course."""
+    if spec.stop_date is not None:
+        return spec.stop_date
+    return max(today, course_end or today)
+
+
+def hydroquinone_too_long(
+    spec: AdjunctSpec, today: date, course_end: date | None = None, cfg: RuleConfig = DEFAULT_CONFIG
+) -> bool:
+    """More than cfg.hydroquinone_max_continuous_months of continuous use (S39, S40); exactly that many is not."""
+    if spec.start_date is None or not cfg.hydroquinone_max_continuous_months:
+        return False
+    limit = add_months(spec.start_date, cfg.hydroquinone_max_continuous_months)
+    return adjunct_continues_until(spec, today, course_end) > limit
+
+
+def triple_combination_too_long(
+    spec: AdjunctSpec, today: date, course_end: date | None = None, cfg: RuleConfig = DEFAULT_CONFIG
+) -> bool:
+    """Beyond the label's cfg.triple_combination_max_weeks (S36, S78); exactly that many weeks is not."""
+    if spec.start_date is None or not cfg.triple_combination_max_weeks:
+        return False
+    days = (adjunct_continues_until(spec, today, course_end) - spec.start_date).days
+    return days > cfg.triple_combination_max_weeks * 7
+
+
+def _until_text(spec: AdjunctSpec, today: date, course_end: date | None) -> str:
+    if spec.stop_date is not None:
+        return UNTIL_STOP.format(stop=spec.stop_date)
+    return UNTIL_OPEN.format(until=adjunct_continues_until(spec, today, course_end))
 
 
 def isotretinoin_clear_on(last_dose: date, cfg: RuleConfig = DEFAULT_CONFIG) -> date:
@@ -161,8 +279,13 @@ def screen(
     adjuncts: Sequence[AdjunctSpec],
     today: date,
     cfg: RuleConfig = DEFAULT_CONFIG,
+    *,
+    course_end: date | None = None,
 ) -> list[Finding]:
-    """Contraindications for one plan, ordered absolute → adjunct → relative → reminder."""
+    """Contraindications for one plan, ordered absolute → adjunct → relative → reminder.
+
+    course_end (the last session's date) lets an adjunct with no stop date be judged through the course.
+    """
     _check_modality(modality)
     for spec in adjuncts:
         _check_agent(spec.agent)
@@ -183,7 +306,15 @@ def screen(
     if answers.active_infection_or_lesion:
         add(_finding(CODE_ACTIVE_INFECTION, A, MSG_ACTIVE_INFECTION, "S31, S30"))
     if answers.isotretinoin_last_dose is not None and today < isotretinoin_clear_on(answers.isotretinoin_last_dose, cfg):
-        add(_finding(CODE_ISOTRETINOIN, A, MSG_ISOTRETINOIN, "S27, S31"))
+        message = MSG_ISOTRETINOIN.format(
+            months=cfg.isotretinoin_wait_months,
+            last_dose=answers.isotretinoin_last_dose,
+            clear_on=isotretinoin_clear_on(answers.isotretinoin_last_dose, cfg),
+        )
+        add(_finding(CODE_ISOTRETINOIN, A, message, "S27, S31"))
+    if answers.hsv_last_outbreak is not None and answers.hsv_last_outbreak >= today:
+        # An outbreak dated today is an active lesion (S31, S30); the recent-outbreak finding follows too.
+        add(_finding(CODE_HSV_ACTIVE_OUTBREAK, A, MSG_HSV_ACTIVE_OUTBREAK, "S31, S30"))
     if answers.hsv_last_outbreak is not None:
         if (today - answers.hsv_last_outbreak).days < cfg.hsv_recent_outbreak_weeks * 7:
             add(_finding(CODE_HSV_RECENT_OUTBREAK, R, MSG_HSV_RECENT_OUTBREAK, "S30"))
@@ -219,17 +350,31 @@ def screen(
         label = AGENT_LABELS[agent]
         if agent in _PREGNANCY_CONTRAINDICATED_SOURCES:
             source = _PREGNANCY_CONTRAINDICATED_SOURCES[agent]
-            if answers.is_pregnant:
-                add(_finding(CODE_AGENT_PREGNANCY.format(agent=agent), J, MSG_AGENT_PREGNANCY.format(label=label), source))
-            if answers.is_breastfeeding:
+            if answers.is_pregnant:  # "not recommended" / "avoid" / "delay" (S40, S36): a hard stop
                 add(
                     _finding(
-                        CODE_AGENT_BREASTFEEDING.format(agent=agent), R, MSG_AGENT_BREASTFEEDING.format(label=label), source
+                        CODE_AGENT_PREGNANCY.format(agent=agent), J, MSG_AGENT_PREGNANCY.format(label=label), source,
+                        hard_stop=True,
+                    )
+                )
+            if answers.is_breastfeeding:  # retinoids "avoided" (§3): a caution with a written override
+                add(
+                    _finding(
+                        CODE_AGENT_BREASTFEEDING.format(agent=agent), J, MSG_AGENT_BREASTFEEDING.format(label=label), source
                     )
                 )
         if agent == CYSTEAMINE and answers.is_pregnant:
-            kind = J if cfg.cysteamine_blocks_in_pregnancy else R
-            add(_finding(CODE_AGENT_PREGNANCY.format(agent=agent), kind, MSG_AGENT_PREGNANCY.format(label=label), "S42"))
+            # "Avoid" is unverified (S42 [U]): a hard stop, or a caution with a written override.
+            if cfg.cysteamine_blocks_in_pregnancy:
+                message = MSG_AGENT_PREGNANCY.format(label=label)
+            else:
+                message = MSG_AGENT_PREGNANCY_CAUTION.format(label=label)
+            add(
+                _finding(
+                    CODE_AGENT_PREGNANCY.format(agent=agent), J, message, "S42",
+                    hard_stop=cfg.cysteamine_blocks_in_pregnancy,
+                )
+            )
         if agent in cfg.pregnancy_unverified_agents and (answers.is_pregnant or answers.is_breastfeeding):
             add(
                 _finding(
@@ -241,27 +386,56 @@ def screen(
             )
 
     if TXA_ORAL in agents:
-        # Label contraindications (S47); dermatology protocols add smokers and anticoagulants (S48).
+        # Label contraindications (S47) are hard stops; label precautions and the dermatology protocols'
+        # flags (smokers, anticoagulants, S48) are cautions with a written override.
         if answers.thrombosis_history:
-            add(_finding(CODE_TXA_THROMBOSIS, J, MSG_TXA_THROMBOSIS, "S47, S46"))
+            add(_finding(CODE_TXA_THROMBOSIS, J, MSG_TXA_THROMBOSIS, "S47, S46", hard_stop=True))
         if answers.hormonal_contraception == HORMONAL_CONTRACEPTION_COMBINED:
-            add(_finding(CODE_TXA_COMBINED_CONTRACEPTION, J, MSG_TXA_COMBINED_CONTRACEPTION, "S47"))
+            add(_finding(CODE_TXA_COMBINED_CONTRACEPTION, J, MSG_TXA_COMBINED_CONTRACEPTION, "S47", hard_stop=True))
         if answers.is_pregnant:
-            add(_finding(CODE_TXA_PREGNANCY, R, MSG_TXA_PREGNANCY, "S47, S48"))
+            add(_finding(CODE_TXA_PREGNANCY, J, MSG_TXA_PREGNANCY, "S47, S48"))
         if answers.is_breastfeeding:
-            add(_finding(CODE_TXA_BREASTFEEDING, R, MSG_TXA_BREASTFEEDING, "S47"))
+            add(_finding(CODE_TXA_BREASTFEEDING, J, MSG_TXA_BREASTFEEDING, "S47"))
         if answers.renal_impairment:
-            add(_finding(CODE_TXA_RENAL, R, MSG_TXA_RENAL, "S47"))
+            add(_finding(CODE_TXA_RENAL, J, MSG_TXA_RENAL, "S47"))
         if answers.smoker:
-            add(_finding(CODE_TXA_SMOKER, R, MSG_TXA_SMOKER, "S48"))
+            add(_finding(CODE_TXA_SMOKER, J, MSG_TXA_SMOKER, "S48"))
         if answers.anticoagulants:
-            add(_finding(CODE_TXA_ANTICOAGULANTS, R, MSG_TXA_ANTICOAGULANTS, "S48"))
+            add(_finding(CODE_TXA_ANTICOAGULANTS, J, MSG_TXA_ANTICOAGULANTS, "S48"))
         add(_finding(CODE_TXA_BASELINE, M, MSG_TXA_BASELINE, "S46"))
+
+    # --- Adjunct duration and skin type (§4); one finding per code even with two rows of an agent ---
+    seen: set[str] = set()
+    for spec in sorted(adjuncts, key=lambda s: (s.agent, s.start_date or today)):
+        until = _until_text(spec, today, course_end)
+        if CODE_HYDROQUINONE_DURATION not in seen and spec.agent == HYDROQUINONE and hydroquinone_too_long(
+            spec, today, course_end, cfg
+        ):
+            seen.add(CODE_HYDROQUINONE_DURATION)
+            message = MSG_HYDROQUINONE_DURATION.format(
+                start=spec.start_date, until=until, months=cfg.hydroquinone_max_continuous_months
+            )
+            add(_finding(CODE_HYDROQUINONE_DURATION, J, message, "S39, S40"))
+        if CODE_TRIPLE_COMBINATION_DURATION not in seen and spec.agent == TRIPLE_COMBINATION and (
+            triple_combination_too_long(spec, today, course_end, cfg)
+        ):
+            seen.add(CODE_TRIPLE_COMBINATION_DURATION)
+            message = MSG_TRIPLE_COMBINATION_DURATION.format(
+                start=spec.start_date, until=until, weeks=cfg.triple_combination_max_weeks
+            )
+            add(_finding(CODE_TRIPLE_COMBINATION_DURATION, J, message, "S36, S78"))
+    fitzpatrick = answers.fitzpatrick_type
+    if TRIPLE_COMBINATION in agents and fitzpatrick and fitzpatrick >= TRIPLE_COMBINATION_BLEACHING_FROM_FITZPATRICK:
+        add(_finding(CODE_TRIPLE_COMBINATION_DARK_SKIN, J, MSG_TRIPLE_COMBINATION_DARK_SKIN, "S36"))
 
     # --- Reminders (never block) ---
     if has_hsv:
         add(_finding(CODE_HSV_PROPHYLAXIS, M, MSG_HSV_PROPHYLAXIS, "S28, S29, S30"))
-    if not answers.is_pregnant and screening_is_stale(answers.pregnancy_status_confirmed_on, today, cfg):
+    if (
+        not answers.is_pregnant
+        and could_be_pregnant(answers, today, cfg)
+        and screening_is_stale(answers.pregnancy_status_confirmed_on, today, cfg)
+    ):
         add(_finding(CODE_PREGNANCY_STATUS, M, MSG_PREGNANCY_STATUS, "S31"))
     if answers.hormonal_contraception != HORMONAL_CONTRACEPTION_NONE:
         add(_finding(CODE_HORMONAL_TRIGGER, M, MSG_HORMONAL_TRIGGER, "S78"))

@@ -6,7 +6,7 @@ Each function does a fixed number of queries whatever the number of sessions, ad
 import dataclasses
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -47,10 +47,31 @@ def screening_answers(patient) -> rules.ScreeningAnswers:
 
 
 def adjunct_specs(adjuncts) -> list[rules.AdjunctSpec]:
+    """Rules' view of adjunct rows: PlanAdjunct instances, or the builder's row dicts (blank agents skipped)."""
+
+    def value(row, name):
+        return row.get(name) if isinstance(row, dict) else getattr(row, name)
+
     return [
-        rules.AdjunctSpec(agent=a.agent, strength=a.strength or "", pause_days_before=a.pause_days_before or 0)
+        rules.AdjunctSpec(
+            agent=value(a, "agent"), strength=value(a, "strength") or "",
+            pause_days_before=value(a, "pause_days_before") or 0,
+            start_date=value(a, "start_date"), stop_date=value(a, "stop_date"),
+        )
         for a in adjuncts
+        if value(a, "agent")
     ]
+
+
+def findings_for(
+    patient, *, modality: str, adjuncts: list[rules.AdjunctSpec], start: dt.date, sessions: int, interval_days: int,
+    today: dt.date, cfg: rules.RuleConfig | None = None,
+) -> list[rules.Finding]:
+    """The one screening every page uses (builder preview, plan page, activation, overrides): the patient's
+    answers × modality × adjuncts, adjuncts without a stop date judged through the planned course."""
+    cfg = cfg or plan_config()
+    course_end = rules.course_schedule(start, sessions, interval_days, cfg=cfg).last_session_on
+    return rules.screen(screening_answers(patient), modality, adjuncts, today, cfg, course_end=course_end)
 
 
 def plan_config(plan: Plan | None = None) -> rules.RuleConfig:
@@ -67,9 +88,10 @@ def plan_config(plan: Plan | None = None) -> rules.RuleConfig:
 
 def plan_findings(plan: Plan, today: dt.date | None = None) -> list[rules.Finding]:
     """Contraindication findings for the plan: the patient's answers × modality × adjuncts (rules.screen)."""
-    today = today or timezone.localdate()
-    return rules.screen(
-        screening_answers(plan.patient), plan.modality, adjunct_specs(plan.adjuncts.all()), today, plan_config()
+    return findings_for(
+        plan.patient, modality=plan.modality, adjuncts=adjunct_specs(plan.adjuncts.all()), start=plan.start_date,
+        sessions=plan.sessions_planned, interval_days=plan.interval_days, today=today or timezone.localdate(),
+        cfg=plan_config(plan),
     )
 
 
@@ -80,10 +102,12 @@ def consent_status(plan: Plan) -> dict:
         by_kind[consent.text.kind] = consent  # latest signed wins
     modality = by_kind.get(plan.modality)
     exosome = by_kind.get(ConsentKind.EXOSOME)
+    exosome_required = plan.exosome_product_id is not None  # only a plan that uses an exosome product
     return {
         "modality": modality is not None,
         "exosome": exosome is not None,
-        "complete": modality is not None and exosome is not None,
+        "exosome_required": exosome_required,
+        "complete": modality is not None and (exosome is not None or not exosome_required),
         "modality_consent": modality,
         "exosome_consent": exosome,
         "modality_kind": plan.modality,
@@ -92,12 +116,13 @@ def consent_status(plan: Plan) -> dict:
 
 
 def plans_consent_complete(plan_ids) -> set[int]:
-    """The plans among plan_ids with consent for their modality and for exosome use, in one query."""
+    """The plans among plan_ids with consent for their modality and, when they use an exosome product, for
+    exosome use, in one query."""
     for_plan = Consent.objects.filter(plan=OuterRef("pk"))
     return set(
         Plan.objects.filter(pk__in=list(plan_ids))
         .filter(Exists(for_plan.filter(text__kind=OuterRef("modality"))))
-        .filter(Exists(for_plan.filter(text__kind=ConsentKind.EXOSOME)))
+        .filter(Q(exosome_product__isnull=True) | Exists(for_plan.filter(text__kind=ConsentKind.EXOSOME)))
         .values_list("pk", flat=True)
     )
 
@@ -111,7 +136,8 @@ def activation_state(plan: Plan, today: dt.date | None = None) -> dict:
     consent = consent_status(plan)
     stale = rules.screening_is_stale(_local_date(plan.patient.screening_confirmed_at), today, cfg)
     blockers = rules.activation_blockers(
-        findings, set(overrides), consent["modality"], consent["exosome"], stale
+        findings, set(overrides), consent["modality"], consent["exosome"], stale,
+        uses_exosome=consent["exosome_required"],
     )
     rows = [{"finding": f, "override": overrides.get(f.code)} for f in findings]
     return {

@@ -305,16 +305,16 @@ def test_screen_rejects_unknown_keys(call):
         (r.TRETINOIN, {"is_pregnant": True}, "tretinoin_pregnancy", FindingKind.ADJUNCT),
         (r.TRIPLE_COMBINATION, {"is_pregnant": True}, "triple_combination_pregnancy", FindingKind.ADJUNCT),
         (r.CYSTEAMINE, {"is_pregnant": True}, "cysteamine_pregnancy", FindingKind.ADJUNCT),
-        (r.HYDROQUINONE, {"is_breastfeeding": True}, "hydroquinone_breastfeeding", FindingKind.RELATIVE),
-        (r.TRETINOIN, {"is_breastfeeding": True}, "tretinoin_breastfeeding", FindingKind.RELATIVE),
-        (r.TRIPLE_COMBINATION, {"is_breastfeeding": True}, "triple_combination_breastfeeding", FindingKind.RELATIVE),
+        (r.HYDROQUINONE, {"is_breastfeeding": True}, "hydroquinone_breastfeeding", FindingKind.ADJUNCT),  # issue 12: adjunct findings show kind adjunct
+        (r.TRETINOIN, {"is_breastfeeding": True}, "tretinoin_breastfeeding", FindingKind.ADJUNCT),  # issue 12: adjunct findings show kind adjunct
+        (r.TRIPLE_COMBINATION, {"is_breastfeeding": True}, "triple_combination_breastfeeding", FindingKind.ADJUNCT),  # issue 12: adjunct findings show kind adjunct
         (r.TXA_ORAL, {"thrombosis_history": True}, r.CODE_TXA_THROMBOSIS, FindingKind.ADJUNCT),
         (r.TXA_ORAL, {"hormonal_contraception": "combined"}, r.CODE_TXA_COMBINED_CONTRACEPTION, FindingKind.ADJUNCT),
-        (r.TXA_ORAL, {"is_pregnant": True}, r.CODE_TXA_PREGNANCY, FindingKind.RELATIVE),
-        (r.TXA_ORAL, {"is_breastfeeding": True}, r.CODE_TXA_BREASTFEEDING, FindingKind.RELATIVE),
-        (r.TXA_ORAL, {"renal_impairment": True}, r.CODE_TXA_RENAL, FindingKind.RELATIVE),
-        (r.TXA_ORAL, {"smoker": True}, r.CODE_TXA_SMOKER, FindingKind.RELATIVE),
-        (r.TXA_ORAL, {"anticoagulants": True}, r.CODE_TXA_ANTICOAGULANTS, FindingKind.RELATIVE),
+        (r.TXA_ORAL, {"is_pregnant": True}, r.CODE_TXA_PREGNANCY, FindingKind.ADJUNCT),  # issue 12: adjunct findings show kind adjunct
+        (r.TXA_ORAL, {"is_breastfeeding": True}, r.CODE_TXA_BREASTFEEDING, FindingKind.ADJUNCT),  # issue 12: adjunct findings show kind adjunct
+        (r.TXA_ORAL, {"renal_impairment": True}, r.CODE_TXA_RENAL, FindingKind.ADJUNCT),  # issue 12: adjunct findings show kind adjunct
+        (r.TXA_ORAL, {"smoker": True}, r.CODE_TXA_SMOKER, FindingKind.ADJUNCT),  # issue 12: adjunct findings show kind adjunct
+        (r.TXA_ORAL, {"anticoagulants": True}, r.CODE_TXA_ANTICOAGULANTS, FindingKind.ADJUNCT),  # issue 12: adjunct findings show kind adjunct
         (r.NIACINAMIDE, {"is_pregnant": True}, "niacinamide_pregnancy_unverified", FindingKind.REMINDER),
         (r.KOJIC_ACID, {"is_breastfeeding": True}, "kojic_acid_pregnancy_unverified", FindingKind.REMINDER),
     ],
@@ -350,10 +350,11 @@ def test_oral_txa_always_gets_baseline_screening_reminder():
     assert finding.kind is FindingKind.REMINDER and "S46" in finding.source
 
 
-def test_cysteamine_in_pregnancy_configurable_to_relative():
+def test_cysteamine_in_pregnancy_configurable_to_an_overridable_caution():
     cfg = RuleConfig(cysteamine_blocks_in_pregnancy=False)
     findings = r.screen(replace(CLEAN, is_pregnant=True), NAFL, [AdjunctSpec(r.CYSTEAMINE)], TODAY, cfg)
-    assert by_code(findings, "cysteamine_pregnancy").kind is FindingKind.RELATIVE
+    finding = by_code(findings, "cysteamine_pregnancy")
+    assert finding.kind is FindingKind.ADJUNCT and finding.overridable and not finding.hard_stop
 
 
 def test_pause_reminders_use_plan_days():

@@ -29,7 +29,8 @@ BASE_SETTINGS = {
 
 
 def make_session(modality=rules.MICRONEEDLING, *, state="active", patient=None, number=1):
-    plan = PlanFactory(state=state, modality=modality, patient=patient or PatientFactory(), device_settings={})
+    # Type III: the typed settings below are within the conservative ceilings only types IV–VI have (S18).
+    plan = PlanFactory(state=state, modality=modality, patient=patient or PatientFactory(fitzpatrick_type=3), device_settings={})
     return TreatmentSessionFactory(plan=plan, number=number)
 
 
