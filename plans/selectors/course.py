@@ -63,6 +63,11 @@ def adjunct_specs(adjuncts) -> list[rules.AdjunctSpec]:
     ]
 
 
+def pregnancy_questions_apply(patient, today: dt.date | None = None) -> bool:
+    """Whether pregnancy and breastfeeding questions are asked of this patient (rules.could_be_pregnant)."""
+    return rules.could_be_pregnant(screening_answers(patient), today or timezone.localdate(), plan_config())
+
+
 def findings_for(
     patient, *, modality: str, adjuncts: list[rules.AdjunctSpec], start: dt.date, sessions: int, interval_days: int,
     today: dt.date, cfg: rules.RuleConfig | None = None,
