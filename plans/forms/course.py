@@ -308,7 +308,7 @@ class PlanForm(DeviceSettingsMixin, forms.ModelForm):
                 row("window_before_days", "window_after_days", "followup_months"),
             ),
             Fieldset(
-                "Sun protection (domain reference §5)",
+                "Sun protection",
                 row("spf", "reapply_hours"),
                 row("broad_spectrum", "tinted_iron_oxide"),
                 "sun_notes",

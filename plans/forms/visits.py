@@ -126,7 +126,7 @@ class SessionRecordForm(forms.Form):
     )
     exosome_applied = forms.ChoiceField(
         label="When the exosomes were applied", required=False,
-        choices=[("", "—"), ("during the procedure", "During the procedure"), ("immediately after", "Immediately after")],
+        choices=[("", "—"), *rules.EXOSOME_APPLIED_CHOICES],
     )
     zones = forms.CharField(label="Treated zones", max_length=200, required=False)
     anaesthetic = forms.CharField(label="Anaesthetic", max_length=120, required=False)

@@ -15,6 +15,7 @@ tags [U] are fields of ``RuleConfig`` (``base.py``) so a clinic can change them 
     adverse_events.py  AE types, CTCAE grades, expected courses, hold rule (§7)
     aftercare.py       the sections of the printed sheet (§5, §8)
     contact.py         whether the clinic may email a patient
+    text.py            no source keys in text a patient reads
 
 Every public name stays importable from ``plans.rules``.
 """
@@ -29,3 +30,4 @@ from .presession import *  # noqa: F403
 from .adverse_events import *  # noqa: F403
 from .aftercare import *  # noqa: F403
 from .contact import *  # noqa: F403
+from .text import *  # noqa: F403

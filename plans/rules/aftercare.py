@@ -46,3 +46,22 @@ def aftercare_sections(
     if hsv_history:
         wanted.add("antiviral")  # S28, S29
     return [section for section in AFTERCARE_SECTIONS if section in wanted]
+
+
+# When the exosome product went on, as the clinician recorded it (§6: "during or right after" the procedure).
+EXOSOME_APPLIED_DURING = "during the procedure"
+EXOSOME_APPLIED_AFTER = "immediately after"
+EXOSOME_APPLIED_CHOICES = [
+    (EXOSOME_APPLIED_DURING, "During the procedure"),
+    (EXOSOME_APPLIED_AFTER, "Immediately after"),
+]
+_EXOSOME_APPLIED_PHRASES = {
+    EXOSOME_APPLIED_DURING: "during your treatment",
+    EXOSOME_APPLIED_AFTER: "straight after your treatment",
+}
+EXOSOME_APPLIED_UNRECORDED = "at your treatment"
+
+
+def exosome_applied_phrase(recorded: str) -> str:
+    """The sheet's words for when the product was applied: what was recorded, never a guess."""
+    return _EXOSOME_APPLIED_PHRASES.get((recorded or "").strip().lower(), EXOSOME_APPLIED_UNRECORDED)

@@ -231,7 +231,7 @@ def suggest_device_settings(modality: str, fitzpatrick: int, cfg: RuleConfig = D
             "needle_depth_mm": cfg.microneedling_depth_fitz_iv_vi_mm if darker else cfg.microneedling_depth_default_mm,
             "endpoint": "erythema",  # slight redness, not pinpoint bleeding (S14)
             "cooling": darker,
-            "note": "Shallow, delivery-focused needling; depth is contested (S15).",
+            "note": "Shallow, delivery-focused needling; depth is contested.",  # S15 [U]
         }
     if modality == NAFL:
         # 1927 nm at the low end of S16 (10–20 mJ); in Asian skin PIH tracked density more than
@@ -243,12 +243,13 @@ def suggest_device_settings(modality: str, fitzpatrick: int, cfg: RuleConfig = D
             "density_percent": 10 if darker else 20,
             "passes": 4 if darker else 6,
             "cooling": True,
-            "note": "Low density and cooling for darker skin (S18)." if darker else "",
+            "note": "Low density and cooling for darker skin." if darker else "",  # S18
         }
     return {
         "cooling": True,
+        # No standard melasma depth or energy in S24–S26; darker skin: low energy and cooling (S18, S73).
         "note": "No standard melasma settings are published: use the device's lowest melasma preset "
-        "and record it (S24–S26)." + (" Darker skin: low energy and cooling (S18, S73)." if darker else ""),
+        "and record it." + (" Darker skin: low energy and cooling." if darker else ""),
     }
 
 

@@ -96,6 +96,11 @@ def booking_holds(
 
 
 PREP_STOP_AGENT = "Stop {label} from {stop_on:%A %d %B %Y} ({days} days before your session)."
+PREP_STOP_AGENT_TODAY = "Stop {label} today ({days} days before your session)."
+PREP_STOP_AGENT_LATE = (
+    "{label} should be stopped {days} days before your session, so it should already have been stopped. "
+    "If you are still using it, stop now and call us: we may need to move your visit."
+)
 PREP_NO_SUN = (
     "No sunbathing, sunbeds, tanning or self-tanner for {days} days before your session; "
     "wear broad-spectrum SPF 30+ every day."
@@ -106,16 +111,32 @@ PREP_ANTIVIRAL = (
 
 
 def pre_session_instructions(
-    *, adjuncts: Sequence[AdjunctSpec], hsv_history: bool, session_date: date, cfg: RuleConfig = DEFAULT_CONFIG
+    *,
+    adjuncts: Sequence[AdjunctSpec],
+    hsv_history: bool,
+    session_date: date,
+    cfg: RuleConfig = DEFAULT_CONFIG,
+    today: date | None = None,
 ) -> list[str]:
     """What this patient must do before a session, for the reminder: pauses with their start dates,
-    sun avoidance, antiviral when HSV history calls for prophylaxis."""
+    sun avoidance, antiviral when HSV history calls for prophylaxis.
+
+    today is the day the patient reads it: a pause that should have started before today is said plainly
+    (stop now, the visit may need to move) rather than given a date in the past.
+    """
     steps = []
     for spec in sorted(adjuncts, key=lambda s: s.agent):
         days = effective_pause_days(spec)  # S35, S70
-        if days:
-            stop_on = session_date - timedelta(days=days)
-            steps.append(PREP_STOP_AGENT.format(label=AGENT_LABELS[spec.agent], stop_on=stop_on, days=days))
+        if not days or (spec.stop_date is not None and spec.stop_date <= session_date - timedelta(days=days)):
+            continue  # never paused, or already stopped for good in time
+        stop_on = session_date - timedelta(days=days)
+        label = AGENT_LABELS[spec.agent]
+        if today is not None and stop_on < today:
+            steps.append(PREP_STOP_AGENT_LATE.format(label=label, days=days))
+        elif today is not None and stop_on == today:
+            steps.append(PREP_STOP_AGENT_TODAY.format(label=label, days=days))
+        else:
+            steps.append(PREP_STOP_AGENT.format(label=label, stop_on=stop_on, days=days))
     steps.append(PREP_NO_SUN.format(days=cfg.recent_tan_days))  # S35, S31
     if hsv_history:
         steps.append(PREP_ANTIVIRAL)  # S28, S29

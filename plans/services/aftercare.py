@@ -40,11 +40,13 @@ ERR_NO_EMAIL_CONSENT = "This patient has not agreed to receive email; print the 
 ERR_STALE_VERSION = "Someone saved version {version} of this text meanwhile: reload the page and edit that one."
 ERR_UNKNOWN_PLACEHOLDER = "Unknown placeholder(s): {names}. Allowed: {allowed}."
 ERR_UNKNOWN_SECTION = "Unknown aftercare section {section!r}."
+ERR_SOURCE_KEY = "Patients read this text: leave out internal references (source keys such as S12, § sections)."
 
 # Placeholders a text may contain; filled from the session when the sheet is issued. Anything else in braces
 # is refused when a text is saved, and left as it is if it ever reaches a sheet.
 PLACEHOLDERS = (
     "clinic_name", "clinic_phone", "session_date", "restart_date", "product", "lot", "spf", "reapply_hours",
+    "applied_when",
 )
 _PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_]+)\}")
 CONTENT_FORMAT = 1
@@ -106,6 +108,8 @@ def aftercare_text_publish(
     """Save an edit as the next version of a text; earlier versions stay as they were."""
     if section not in rules.AFTERCARE_SECTIONS:
         raise AftercareError(ERR_UNKNOWN_SECTION.format(section=section))
+    if rules.contains_source_key(title + "\n" + body):
+        raise AftercareError(ERR_SOURCE_KEY)
     unknown = unknown_placeholders(title + "\n" + body)
     if unknown:
         raise AftercareError(
@@ -177,7 +181,7 @@ def _sunscreen_lines(plan) -> list[str]:
     lines.append(_("Reapply every %(hours)s hours outdoors, and after sweating or swimming.") % {
         "hours": plan.reapply_hours})
     if plan.sun_notes:
-        lines.append(plan.sun_notes)
+        lines.append(rules.without_source_keys(plan.sun_notes))
     return lines
 
 
@@ -213,17 +217,19 @@ def aftercare_content_build(*, session: TreatmentSession) -> tuple[dict, dict]:
         "lot": lot.number if lot else "",
         "spf": str(plan.spf),
         "reapply_hours": str(plan.reapply_hours),
+        "applied_when": rules.exosome_applied_phrase(session.exosome_applied),  # as recorded, never assumed
     }
     sections = []
     for key in keys:
         text = texts[key]
-        blocks = text_blocks(fill_placeholders(text.body, values))
+        # Texts written by staff may still cite sources; a patient never reads them (rules.without_source_keys).
+        blocks = text_blocks(rules.without_source_keys(fill_placeholders(text.body, values)))
         if key == "topicals_restart":
             blocks.append({"kind": "ul", "items": _regimen_lines(adjuncts, modality, session_day)})
         elif key == "sun_protection":
             # The patient's own sunscreen right after the opening after-procedure rule.
             blocks.insert(min(1, len(blocks)), {"kind": "ul", "items": _sunscreen_lines(plan)})
-        sections.append({"key": key, "title": fill_placeholders(text.title, values), "blocks": blocks})
+        sections.append({"key": key, "title": rules.without_source_keys(fill_placeholders(text.title, values)), "blocks": blocks})
     clinician = session.performed_by
     content = {
         "format": CONTENT_FORMAT,

@@ -152,7 +152,10 @@ def plan_detail(request, plan_id):
 @permission_required("plans.view_plan", raise_exception=True)
 def plan_summary(request, plan_id):
     plan = selectors.plan_for_page(plan_id)
-    context = {"plan": plan, "patient": plan.patient, "timeline": selectors.plan_timeline(plan)}
+    context = {
+        "plan": plan, "patient": plan.patient, "timeline": selectors.plan_timeline(plan),
+        "sun_notes": rules.without_source_keys(plan.sun_notes),  # patients read this page
+    }
     return render(request, "plans/course/plan_summary.html", context)
 
 

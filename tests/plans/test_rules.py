@@ -669,7 +669,8 @@ def test_microneedling_suggestion_uses_config_depths():
 def test_rf_suggestion_records_no_invented_numbers():
     suggestion = r.suggest_device_settings(RF_MICRONEEDLING, 5)
     assert "needle_depth_mm" not in suggestion and "power_level" not in suggestion
-    assert "S24" in suggestion["note"]
+    assert "No standard melasma settings" in suggestion["note"]
+    assert not r.contains_source_key(suggestion["note"])  # issue 12: source keys stay in code comments
 
 
 @pytest.mark.parametrize("fitzpatrick", [0, 7, 3.5, None])
