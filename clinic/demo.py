@@ -42,6 +42,9 @@ def build_demo(*, today: dt.date | None = None) -> dict:
     for n in range(1, DEMO_PATIENTS + 1):
         age = rng.randint(21, 68)
         history = _varied_history(rng, today)
+        if n % 9 == 0:  # the demo's men: no pregnancy, breastfeeding or hormonal contraception answers
+            for key in ("is_pregnant", "is_breastfeeding", "pregnancy_status_confirmed_on", "hormonal_contraception"):
+                history.pop(key, None)
         patients.append(
             PatientFactory(
                 mrn=f"DEMO{n:04d}",
