@@ -83,6 +83,11 @@ HORMONAL_CONTRACEPTION_CHOICES = [
 FITZPATRICK_CHOICES = [(1, "I"), (2, "II"), (3, "III"), (4, "IV"), (5, "V"), (6, "VI")]
 FITZPATRICK_HIGH_PIH_RISK_FROM = 4
 
+
+def treat_as_darker_skin(fitzpatrick: int | None) -> bool:
+    """Types IV–VI, or a type not recorded (to be safe): conservative settings and their ceilings (S18, S73)."""
+    return fitzpatrick is None or fitzpatrick >= FITZPATRICK_HIGH_PIH_RISK_FROM
+
 ERR_UNKNOWN_MODALITY = "Unknown modality {modality!r}."
 ERR_UNKNOWN_AGENT = "Unknown adjunct agent {agent!r}."
 

@@ -107,7 +107,7 @@ def darker_skin_ceilings(modality: str, fitzpatrick: int | None, cfg: RuleConfig
     Empty for types I–III. The same caps conservative_device_settings applies to the settings it fills in,
     so a typed value is held to what the app would have suggested.
     """
-    if fitzpatrick is not None and fitzpatrick < FITZPATRICK_HIGH_PIH_RISK_FROM:
+    if not treat_as_darker_skin(fitzpatrick):
         return {}
     suggestion = suggest_device_settings(modality, FITZPATRICK_HIGH_PIH_RISK_FROM if fitzpatrick is None else fitzpatrick, cfg)
     caps: dict[str, float] = {}
@@ -262,7 +262,7 @@ def conservative_device_settings(
     """A template's settings adjusted for one patient: gaps filled from suggest_device_settings, and for
     types IV–VI (or an unrecorded type, to be safe) no depth, energy, density or passes above the
     suggestion, with cooling on (S15, S18, S73)."""
-    darker = fitzpatrick is None or fitzpatrick >= FITZPATRICK_HIGH_PIH_RISK_FROM
+    darker = treat_as_darker_skin(fitzpatrick)
     suggestion = suggest_device_settings(modality, fitzpatrick or FITZPATRICK_HIGH_PIH_RISK_FROM, cfg)
     result = dict(base)
     for key, value in suggestion.items():

@@ -32,7 +32,7 @@ from plans.models import (
     TreatmentSession,
 )
 from plans.selectors import register_patient_panel, register_plan_panel
-from plans.selectors.course import plan_config, plans_consent_complete
+from plans.selectors.course import adjunct_specs, plan_config, plans_consent_complete
 from plans.selectors.visits import open_unreviewed_adverse_events
 
 DEFAULT_APPOINTMENT_MINUTES = 60
@@ -167,7 +167,7 @@ def appointment_flags(appointments: list[Appointment]) -> dict[int, Flags]:
         live[appointment.plan_id].append(appointment)
     adjuncts = defaultdict(list)
     for adjunct in PlanAdjunct.objects.filter(plan_id__in=plans):
-        adjuncts[adjunct.plan_id].append(rules.AdjunctSpec(adjunct.agent, adjunct.strength, adjunct.pause_days_before))
+        adjuncts[adjunct.plan_id].extend(adjunct_specs([adjunct]))
     consented = plans_consent_complete(list(plans))
     open_events = open_unreviewed_adverse_events(sorted({p.patient_id for p in plans.values()}))
 

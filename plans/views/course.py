@@ -88,7 +88,7 @@ def _builder(request, *, patient, plan=None):
         "patient": patient, "plan": plan, "form": form, "formset": formset, "creating": creating,
         "chooser": forms.TemplateChoiceForm(initial={"template": template}) if creating else None,
         "template": template, "preview": _preview(form, formset, patient, cfg, bound_valid=valid),
-        "fitzpatrick_high_risk": (patient.fitzpatrick_type or 6) >= rules.FITZPATRICK_HIGH_PIH_RISK_FROM,
+        "fitzpatrick_high_risk": rules.treat_as_darker_skin(patient.fitzpatrick_type),
     }
     return render(request, "plans/course/plan_form.html", context)
 

@@ -1158,7 +1158,7 @@ def test_rules_module_does_not_import_django():
             for node in ast.walk(tree)
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
         }
-        assert imported <= {"calendar", "math", "collections", "dataclasses", "datetime", "decimal", "enum", "typing"}, module
+        assert imported <= {"calendar", "math", "re", "collections", "dataclasses", "datetime", "decimal", "enum", "typing"}, module
 
 
 # =============================================================================
