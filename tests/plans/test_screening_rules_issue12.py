@@ -361,3 +361,37 @@ def test_recording_typed_settings_above_the_ceiling_needs_confirmation(
     session.refresh_from_db()
     assert response.status_code == 302 and session.status == SessionStatus.COMPLETED
     assert "depth_malar_mm" in session.device_settings["confirmed_warnings"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("days, warned", [(55, False), (56, False), (57, True)])
+def test_builder_preview_shows_triple_combination_beyond_8_weeks(clinician_client, time_machine, days, warned):
+    time_machine.move_to(NOW, tick=False)
+    patient = PatientFactory(fitzpatrick_type=2)
+    data = builder_data(save=None, preview="1", **{
+        "adjuncts-0-agent": "triple_combination", "adjuncts-0-start_date": TODAY.isoformat(),
+        "adjuncts-0-stop_date": (TODAY + dt.timedelta(days=days)).isoformat(),
+    })
+    response = clinician_client.post(f"/patients/{patient.pk}/plans/new/", data)
+    assert (rules.CODE_TRIPLE_COMBINATION_DURATION in codes(response.context["preview"]["findings"])) is warned
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("extra_days, warned", [(0, False), (-1, False), (1, True)])  # at, inside, outside 6 months
+def test_activation_needs_a_written_reason_for_hydroquinone_beyond_6_months(clinician, time_machine, extra_days, warned):
+    time_machine.move_to(NOW, tick=False)
+    stop = TODAY + dt.timedelta(days=30)
+    adjunct = {"agent": "hydroquinone", "start_date": rules.add_months(stop, -6) - dt.timedelta(days=extra_days),
+               "stop_date": stop}
+    plan = ready_plan(clinician, patient=PatientFactory(fitzpatrick_type=2), adjuncts=[adjunct])
+    blockers = selectors.activation_state(selectors.plan_for_page(plan.pk))["blockers"]
+    assert any("ochronosis" in b for b in blockers) is warned
+    if warned:
+        with pytest.raises(ValidationError):
+            services.plan_activate(plan=plan, by=clinician)
+        services.finding_override_record(
+            plan=plan, code=rules.CODE_HYDROQUINONE_DURATION, reason="Pause planned after session 2.", by=clinician
+        )
+    services.plan_activate(plan=plan, by=clinician)
+    plan.refresh_from_db()
+    assert plan.state == "active"
