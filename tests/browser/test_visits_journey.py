@@ -20,6 +20,7 @@ def test_clinician_records_session_lot_mmasi_and_adverse_event(page):
     patient = PatientFactory(first_name="Nadia", last_name="Rahman", fitzpatrick_type=4)
     plan = PlanFactory(
         patient=patient, state="active", modality="microneedling", exosome_product=lot.product, created_by=clinician,
+        start_date=dt.date.today(),  # session 1 due today, inside its window (issue 12: outside needs a reason)
         device_settings={"zone_depths_mm": {"forehead": 0.3, "malar": 0.5, "chin": 0.3}, "passes": 3},
     )
     session = TreatmentSessionFactory(plan=plan, number=1)

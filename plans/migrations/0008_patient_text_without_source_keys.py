@@ -42,7 +42,7 @@ def templates_without_source_keys(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("plans", "0006_course_protocol_templates_v1")]
+    dependencies = [("plans", "0007_session_sequence_and_window_flags")]
 
     operations = [
         migrations.RunPython(exosome_text_follows_the_record, migrations.RunPython.noop),
