@@ -46,6 +46,7 @@ SHIPPED_DATA_MIGRATIONS = [
     "plans.migrations.0003_aftercare_texts_v1",
     "plans.migrations.0005_course_consent_texts_v1",
     "plans.migrations.0006_course_protocol_templates_v1",
+    "plans.migrations.0008_patient_text_without_source_keys",
 ]
 REBUILD_VENDORS = {"sqlite"}  # the demo's engine; a PostgreSQL database is never emptied here
 
