@@ -46,6 +46,7 @@ SHIPPED_DATA_MIGRATIONS = [
     "plans.migrations.0003_aftercare_texts_v1",
     "plans.migrations.0005_course_consent_texts_v1",
     "plans.migrations.0006_course_protocol_templates_v1",
+    "plans.migrations.0010_patient_text_without_source_keys",
 ]
 REBUILD_VENDORS = {"sqlite"}  # the demo's engine; a PostgreSQL database is never emptied here
 
@@ -147,6 +148,9 @@ def build_demo(*, today: dt.date | None = None) -> dict:
     for n in range(1, DEMO_PATIENTS + 1):
         age = rng.randint(21, 68)
         history = _varied_history(rng, today)
+        if n % 9 == 0:  # the demo's men: no pregnancy, breastfeeding or hormonal contraception answers
+            for key in ("is_pregnant", "is_breastfeeding", "pregnancy_status_confirmed_on", "hormonal_contraception"):
+                history.pop(key, None)
         patients.append(
             PatientFactory(
                 mrn=f"DEMO{n:04d}",

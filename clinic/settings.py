@@ -266,6 +266,9 @@ CLINIC_RULES = {
     "window_before_days": env_int("RULE_WINDOW_BEFORE_DAYS", 3),
     "window_after_days": env_int("RULE_WINDOW_AFTER_DAYS", 7),
     "late_cancel_hours": env_int("RULE_LATE_CANCEL_HOURS", 24),
+    "hydroquinone_max_continuous_months": env_int("RULE_HYDROQUINONE_MAX_MONTHS", 6),  # S39, S40
+    "triple_combination_max_weeks": env_int("RULE_TRIPLE_COMBINATION_MAX_WEEKS", 8),  # S36, S78 [U]
+    "pregnancy_questions_last_age": env_int("RULE_PREGNANCY_QUESTIONS_LAST_AGE", 55),
 }
 # A week ahead: the reminder lists the topicals to pause and from when, and the longest usual pause is 7 days
 # (S35, S70), so an earlier reminder would name a start date already past.

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from clinic import selectors, services
 from clinic.forms import AccessLogFilterForm, StaffChangeFilterForm, StaffCreateForm, StaffEditForm
 from clinic.http import csv_cell, require_perm
-from clinic.roles import ROLES
+from clinic.roles import ROLE_LABELS, ROLES
 
 
 @login_not_required
@@ -45,7 +45,9 @@ def dashboard(request):
 
 @permission_required("clinic.manage_staff", raise_exception=True)
 def staff_list(request):
-    staff = User.objects.prefetch_related("groups").order_by("-is_active", "last_name", "username")
+    staff = list(User.objects.prefetch_related("groups").order_by("-is_active", "last_name", "username"))
+    for member in staff:  # role names as staff know them, not the group codes
+        member.role_names = [ROLE_LABELS.get(g.name, g.name) for g in member.groups.all()]
     return render(request, "clinic/staff_list.html", {"staff": staff})
 
 

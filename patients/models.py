@@ -128,6 +128,13 @@ class Patient(models.Model):
     history = AppendOnlyHistory()
     objects = PatientQuerySet.as_manager()
 
+    @property
+    def may_email(self) -> bool:
+        """The one rule for "may we email this patient" (plans.rules.may_email), for templates and services."""
+        from plans.rules import may_email
+
+        return may_email(self.email, self.email_consent)
+
     class Meta:
         ordering = ["last_name", "first_name", "id"]
         indexes = [

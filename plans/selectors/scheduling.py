@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from clinic.selectors import register_panel
 from plans import rules
-from plans.config import rule_config
 from plans.models import (
     LIVE_APPOINTMENT_STATUSES,
     Appointment,
@@ -35,7 +34,7 @@ from plans.models import (
     TreatmentSession,
 )
 from plans.selectors import register_patient_panel, register_plan_panel
-from plans.selectors.course import plans_consent_complete
+from plans.selectors.course import adjunct_specs, plan_config, plans_consent_complete
 from plans.selectors.visits import open_unreviewed_adverse_events
 
 DEFAULT_APPOINTMENT_MINUTES = 60
@@ -73,21 +72,6 @@ def appointment_minutes(kind: str, modality: str | None = None, lengths: dict[st
 # --------------------------------------------------------------------------- windows
 
 
-def plan_config(plan: Plan) -> rules.RuleConfig:
-    """The clinic's rule config with the plan's own window and follow-up months."""
-    followups = tuple(plan.followup_months) if plan.followup_months else None
-    return _config_with(rule_config(), plan.window_before_days, plan.window_after_days, followups)
-
-
-@functools.lru_cache(maxsize=64)
-def _config_with(cfg: rules.RuleConfig, before: int, after: int, followups: tuple | None) -> rules.RuleConfig:
-    # Plans share a handful of window settings: a calendar page of 60 plans builds two or three configs, not 60.
-    changes = {"window_before_days": before, "window_after_days": after}
-    if followups:
-        changes["followup_months"] = followups
-    return dataclasses.replace(cfg, **changes)
-
-
 def _performed_date(session: TreatmentSession, tz=None) -> dt.date | None:
     if session.status != SessionStatus.COMPLETED:
         return None
@@ -121,9 +105,9 @@ def windows_for(plan: Plan, sessions: list[TreatmentSession], appointments: Iter
             booked.setdefault(number, local_date(appointment.start, tz))
     booked.update(extra_booked or {})
     count = max([plan.sessions_planned, *numbers.values()]) if numbers else plan.sessions_planned
-    windows = rules.session_windows(
+    windows = rules.course_schedule(
         plan.start_date, count, plan.interval_days, performed=performed, booked=booked, cfg=plan_config(plan)
-    )
+    ).windows
     rows = []
     for session in sorted(sessions, key=lambda s: s.number):
         window = windows[session.number - 1]
@@ -197,8 +181,8 @@ def appointment_flags(appointments: list, plans: dict | None = None, *, plan_ids
     ).values_list("pk", "plan_id", "session_id", "start", "status", named=True):
         live[appointment.plan_id].append(appointment)
     adjuncts = defaultdict(list)
-    for adjunct in PlanAdjunct.objects.filter(plan_id__in=plan_ids).only("plan_id", "agent", "strength", "pause_days_before"):
-        adjuncts[adjunct.plan_id].append(rules.AdjunctSpec(adjunct.agent, adjunct.strength, adjunct.pause_days_before))
+    for adjunct in PlanAdjunct.objects.filter(plan_id__in=plan_ids):
+        adjuncts[adjunct.plan_id].extend(adjunct_specs([adjunct]))
     consented = plans_consent_complete(plan_ids)
     open_events = open_unreviewed_adverse_events(patient_ids)
 
@@ -613,10 +597,7 @@ def propose_course(plan: Plan, *, now: dt.datetime | None = None) -> list[Propos
         for month, target in zip(cfg.followup_months, rules.followup_dates(latest_date, cfg=cfg), strict=True):
             if month in booked_months:
                 continue
-            window = rules.Window(
-                number=month, target=target, earliest=target - dt.timedelta(days=cfg.window_before_days),
-                latest=target + dt.timedelta(days=cfg.window_after_days),
-            )
+            window = rules.window_around(month, target, cfg)
             proposal = Proposal(AppointmentKind.FOLLOW_UP, f"Follow-up at {month} month{'s' if month > 1 else ''}",
                                 followup_month=month, window=window, minutes=follow_minutes)
             found = _find_in_window(availability, window, today, minutes=follow_minutes, patient_id=plan.patient_id,

@@ -44,6 +44,7 @@ ERR_MAIL_FAILED = "The mail server did not accept the email; try again later or 
 ERR_STALE_VERSION = "Someone saved version {version} of this text meanwhile: reload the page and edit that one."
 ERR_UNKNOWN_PLACEHOLDER = "Unknown placeholder(s): {names}. Allowed: {allowed}."
 ERR_UNKNOWN_SECTION = "Unknown aftercare section {section!r}."
+ERR_SOURCE_KEY = "Patients read this text: leave out internal references (source keys such as S12, § sections)."
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ logger = logging.getLogger(__name__)
 # is refused when a text is saved, and left as it is if it ever reaches a sheet.
 PLACEHOLDERS = (
     "clinic_name", "clinic_phone", "session_date", "restart_date", "product", "lot", "spf", "reapply_hours",
+    "applied_when",
 )
 _PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_]+)\}")
 CONTENT_FORMAT = 1
@@ -112,6 +114,8 @@ def aftercare_text_publish(
     """Save an edit as the next version of a text; earlier versions stay as they were."""
     if section not in rules.AFTERCARE_SECTIONS:
         raise AftercareError(ERR_UNKNOWN_SECTION.format(section=section))
+    if rules.contains_source_key(title + "\n" + body):
+        raise AftercareError(ERR_SOURCE_KEY)
     unknown = unknown_placeholders(title + "\n" + body)
     if unknown:
         raise AftercareError(
@@ -183,7 +187,7 @@ def _sunscreen_lines(plan) -> list[str]:
     lines.append(_("Reapply every %(hours)s hours outdoors, and after sweating or swimming.") % {
         "hours": plan.reapply_hours})
     if plan.sun_notes:
-        lines.append(plan.sun_notes)
+        lines.append(rules.without_source_keys(plan.sun_notes))
     return lines
 
 
@@ -219,17 +223,19 @@ def aftercare_content_build(*, session: TreatmentSession) -> tuple[dict, dict]:
         "lot": lot.number if lot else "",
         "spf": str(plan.spf),
         "reapply_hours": str(plan.reapply_hours),
+        "applied_when": rules.exosome_applied_phrase(session.exosome_applied),  # as recorded, never assumed
     }
     sections = []
     for key in keys:
         text = texts[key]
-        blocks = text_blocks(fill_placeholders(text.body, values))
+        # Texts written by staff may still cite sources; a patient never reads them (rules.without_source_keys).
+        blocks = text_blocks(rules.without_source_keys(fill_placeholders(text.body, values)))
         if key == "topicals_restart":
             blocks.append({"kind": "ul", "items": _regimen_lines(adjuncts, modality, session_day)})
         elif key == "sun_protection":
             # The patient's own sunscreen right after the opening after-procedure rule.
             blocks.insert(min(1, len(blocks)), {"kind": "ul", "items": _sunscreen_lines(plan)})
-        sections.append({"key": key, "title": fill_placeholders(text.title, values), "blocks": blocks})
+        sections.append({"key": key, "title": rules.without_source_keys(fill_placeholders(text.title, values)), "blocks": blocks})
     clinician = session.performed_by
     content = {
         "format": CONTENT_FORMAT,
@@ -315,20 +321,21 @@ def aftercare_sheet_email(*, sheet: AftercareSheet, by) -> AftercareSheet:
     (no transaction open) the mail has gone, or AftercareError says why not, when this returns; called inside a
     caller's transaction it goes once that commits."""
     checked = AftercareSheet.objects.select_related("session__plan__patient").get(pk=sheet.pk)
-    patient = checked.session.plan.patient
-    if not patient.email:
-        raise AftercareError(ERR_NO_EMAIL)
-    if not patient.email_consent:
-        raise AftercareError(ERR_NO_EMAIL_CONSENT)
+    _refuse_unless_may_email(checked.session.plan.patient)
     transaction.on_commit(functools.partial(_aftercare_sheet_send, sheet_id=checked.pk))
     return checked
+
+
+def _refuse_unless_may_email(patient) -> None:
+    refusal = rules.email_refusal(patient.email, patient.email_consent)
+    if refusal is not None:
+        raise AftercareError(ERR_NO_EMAIL if refusal == rules.EMAIL_NO_ADDRESS else ERR_NO_EMAIL_CONSENT)
 
 
 def _aftercare_sheet_send(*, sheet_id: int) -> None:
     sheet = AftercareSheet.objects.select_related("session__plan__patient").get(pk=sheet_id)
     patient = sheet.session.plan.patient
-    if not (patient.email and patient.email_consent):  # withdrawn since the check: send nothing
-        raise AftercareError(ERR_NO_EMAIL_CONSENT if patient.email else ERR_NO_EMAIL)
+    _refuse_unless_may_email(patient)  # consent withdrawn since the check: send nothing
     clinic = sheet.content["clinic"]["name"]
     message = EmailMessage(
         subject=_("Your aftercare instructions from %(clinic)s") % {"clinic": clinic},

@@ -41,6 +41,7 @@ from plans.models import (
     TreatmentSession,
 )
 from plans.selectors import scheduling as sel
+from plans.selectors.course import adjunct_specs
 
 ERR_PLAN_NOT_ACTIVE = "Only an active plan can be booked."
 ERR_SESSION_DONE = "Session {number} has already been performed."
@@ -524,13 +525,10 @@ def reminder_instructions(appointment: Appointment) -> list[str]:
     """The pre-session steps for this patient's regimen (treatment sessions only)."""
     if appointment.kind != AppointmentKind.SESSION or appointment.plan_id is None:
         return []
-    adjuncts = [
-        rules.AdjunctSpec(a.agent, a.strength, a.pause_days_before)
-        for a in PlanAdjunct.objects.filter(plan_id=appointment.plan_id)
-    ]
+    adjuncts = adjunct_specs(PlanAdjunct.objects.filter(plan_id=appointment.plan_id))
     return rules.pre_session_instructions(
         adjuncts=adjuncts, hsv_history=appointment.patient.hsv_history,
-        session_date=sel.local_date(appointment.start), cfg=rule_config(),
+        session_date=sel.local_date(appointment.start), cfg=rule_config(), today=timezone.localdate(),
     )
 
 
@@ -574,7 +572,7 @@ def reminder_send(*, appointment_id: int) -> ReminderLog | None:
         if appointment is None:
             return None
         patient = appointment.patient
-        by_email = bool(patient.email and patient.email_consent)
+        by_email = patient.may_email
         log = ReminderLog(appointment=appointment, channel="email" if by_email else "phone",
                           recipient=patient.email if by_email else patient.phone)
         try:

@@ -167,10 +167,13 @@ class SessionRecord:
     notes: str = ""
 
 
-def _validate_record(modality: str, record: SessionRecord, *, confirm_warnings: bool) -> dict:
-    """Device settings checked by the rules (errors refuse, warnings need confirming) and the lot usable."""
+def _validate_record(modality: str, record: SessionRecord, *, confirm_warnings: bool, fitzpatrick: int | None) -> dict:
+    """Device settings checked by the rules against the patient's skin type (errors refuse, warnings need
+    confirming) and the lot usable."""
     errors: dict[str, list[str]] = {}
-    check = rules.check_device_settings(modality, record.device_settings, rule_config())
+    check = rules.check_device_settings(
+        modality, record.device_settings, rule_config(), for_patient=True, fitzpatrick=fitzpatrick
+    )
     for field, message in check.errors.items():
         errors.setdefault(field, []).append(message)
     if check.warnings and not confirm_warnings:
@@ -241,7 +244,9 @@ def session_record(
         raise ValidationError(order_error)
     if passing_check_today(session) is None:
         raise ValidationError(ERR_NEEDS_PASSING_CHECK)
-    warnings = _validate_record(session.plan.modality, record, confirm_warnings=confirm_warnings)
+    warnings = _validate_record(
+        session.plan.modality, record, confirm_warnings=confirm_warnings, fitzpatrick=session.plan.patient.fitzpatrick_type
+    )
     window = next(row.window for row in windows_for(session.plan, sessions, live) if row.session.pk == session.pk)
     performed_on = timezone.localdate(record.performed_at)
     reason_error = rules.outside_window_reason_error(window, performed_on, out_of_window_reason)
@@ -316,7 +321,9 @@ def session_amend(
     modality = session.modality or session.plan.modality
     # A lot already on the session stays acceptable (it was usable when given); a new lot must be usable.
     to_check = record if record.exosome_lot != session.exosome_lot else replace(record, exosome_lot=None)
-    warnings = _validate_record(modality, to_check, confirm_warnings=confirm_warnings)
+    warnings = _validate_record(
+        modality, to_check, confirm_warnings=confirm_warnings, fitzpatrick=session.plan.patient.fitzpatrick_type
+    )
     before = session_snapshot(session)
     for name in SESSION_RECORD_FIELDS:
         setattr(session, name, getattr(record, name))

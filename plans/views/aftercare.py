@@ -47,11 +47,6 @@ def _sheet_or_error(request, session):
         return None, str(error)
 
 
-def _patient_can_get_email(session) -> bool:
-    patient = session.plan.patient
-    return bool(patient.email and patient.email_consent)
-
-
 def aftercare(request, session_id):
     session = _session_for_print(request, session_id)
     sheet, error = _sheet_or_error(request, session)
@@ -60,7 +55,7 @@ def aftercare(request, session_id):
         "sheet": sheet,
         "content": sheet.content if sheet else None,
         "error": error,
-        "can_email": _patient_can_get_email(session),
+        "can_email": session.plan.patient.may_email,
         "autoprint": request.GET.get("print") == "1" and sheet is not None,
     }
     # 409 when the sheet cannot be given yet.
