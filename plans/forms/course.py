@@ -9,7 +9,8 @@ from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.utils import timezone
 
-from clinic.formkit import DateInput, DateTimeInput, row
+from clinic.formkit import DateInput, DateTimeInput, capped_formset_factory, row
+from clinic.uploads import DRAWING_PREFIX, drawing_check, image_check
 from plans import rules
 from plans.models import (
     ConsentKind,
@@ -209,7 +210,10 @@ class AdjunctForm(forms.Form):
         return cleaned
 
 
-AdjunctFormSet = forms.formset_factory(AdjunctForm, extra=0, can_delete=True, max_num=12, validate_max=True)
+ADJUNCTS_MAX = 12
+ERR_TOO_MANY_ADJUNCTS = "A plan can list at most %(num)d adjuncts. Remove some rows; nothing was saved."
+AdjunctFormSet = capped_formset_factory(AdjunctForm, max_num=ADJUNCTS_MAX, too_many=ERR_TOO_MANY_ADJUNCTS,
+                                        extra=0, can_delete=True)
 
 
 def adjunct_rows(formset) -> list[dict]:
@@ -427,9 +431,9 @@ class ConsentForm(forms.Form):
 
     def clean_signature_drawing(self):
         drawing = self.cleaned_data["signature_drawing"]
-        if drawing and not drawing.startswith("data:image/png;base64,"):
+        if drawing and not drawing.startswith(DRAWING_PREFIX):
             return ""
-        return drawing
+        return drawing_check(drawing) if drawing else drawing
 
     def clean_scanned_form(self):
         upload = self.cleaned_data.get("scanned_form")
@@ -439,8 +443,15 @@ class ConsentForm(forms.Form):
             raise forms.ValidationError(ERR_SCAN_SIZE.format(mb=SCAN_MAX_MB))
         head = upload.read(16)
         upload.seek(0)
-        if not any(head.startswith(magic) for magic in _SCAN_SIGNATURES):
+        kind = next((kind for magic, kind in _SCAN_SIGNATURES.items() if head.startswith(magic)), None)
+        if kind is None:
             raise forms.ValidationError(ERR_SCAN_TYPE)
+        if kind.startswith("image/"):
+            # A scan is an image like any other: the project's one image check (pixel limit before decoding).
+            try:
+                image_check(upload)
+            except forms.ValidationError as exc:
+                raise forms.ValidationError(ERR_SCAN_TYPE if exc.code == "image_type" else exc.messages) from exc
         return upload
 
     def clean(self):
