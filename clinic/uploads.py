@@ -13,14 +13,17 @@ import warnings
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 ERR_IMAGE_TYPE = "Upload a JPEG or PNG image."
 ERR_IMAGE_PIXELS = (
     "The image is {width:,} × {height:,} pixels ({megapixels:,.1f} megapixels); the largest accepted is "
     "{limit:,} megapixels. Save it at a smaller size and upload it again."
 )
-ERR_IMAGE_PIXELS_UNKNOWN = "The image claims more than {limit:,} megapixels; save it at a smaller size."
+ERR_IMAGE_PIXELS_UNKNOWN = (
+    "The image has far more than {limit:,} megapixels, the largest accepted. Save it at a smaller size and upload it "
+    "again."
+)
 ERR_IMAGE_BYTES = "The file is larger than {limit_mb} MB."
 ERR_DRAWING = "The drawn signature could not be read; clear it and draw it again, or type the signature."
 
@@ -57,8 +60,9 @@ def image_check(upload, *, formats=IMAGE_FORMATS, max_bytes: int | None = None) 
     upload.seek(0)
     try:
         with warnings.catch_warnings():
-            # Pillow warns past its MAX_IMAGE_PIXELS and raises past twice that: both are "too many pixels".
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Pillow warns past its MAX_IMAGE_PIXELS (our limit, clinic.apps): the check below says it better, with
+            # the image's size. Past twice the limit Pillow raises before we see the size.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(upload, formats=list(formats)) as image:
                 image_format = image.format
                 width, height = image.size
@@ -67,7 +71,7 @@ def image_check(upload, *, formats=IMAGE_FORMATS, max_bytes: int | None = None) 
                 image.verify()
     except ValidationError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:
         raise ValidationError(ERR_IMAGE_PIXELS_UNKNOWN.format(limit=settings.PHOTO_MAX_MEGAPIXELS),
                               code="image_pixels") from exc
     except UNREADABLE_ERRORS as exc:
@@ -81,12 +85,17 @@ def image_check(upload, *, formats=IMAGE_FORMATS, max_bytes: int | None = None) 
 
 def image_decoded(upload) -> Image.Image:
     """The pixels of an upload that passed image_check; a file that fails to decode (truncated after a valid
-    header, say) is a ValidationError, not a 500."""
+    header, say) is a ValidationError, not a 500 and not a half-grey clinical photo."""
     upload.seek(0)
+    # WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES for the whole process when imported; an upload must decode
+    # completely, so it is off while we load. (Our PDFs embed only our own, complete images.)
+    truncated_ok, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(upload)
+            image = Image.open(upload, formats=list(IMAGE_FORMATS))
+            if image.width * image.height > max_pixels():  # never decode what image_check would refuse
+                raise _too_many_pixels(image.width, image.height)
             image.load()
             return image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -94,6 +103,9 @@ def image_decoded(upload) -> Image.Image:
                               code="image_pixels") from exc
     except UNREADABLE_ERRORS as exc:
         raise ValidationError(ERR_IMAGE_TYPE, code="image_type") from exc
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
+        upload.seek(0)
 
 
 DRAWING_PREFIX = "data:image/png;base64,"

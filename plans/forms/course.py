@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from clinic.formkit import DateInput, DateTimeInput, capped_formset_factory, row
-from clinic.uploads import DRAWING_PREFIX, drawing_check, image_check
+from clinic.uploads import DRAWING_PREFIX, drawing_check, image_check, image_decoded
 from plans import rules
 from plans.models import (
     ConsentKind,
@@ -31,6 +31,7 @@ ERR_CONFIRM_WARNINGS = "Tick “I confirm these settings” to accept the warnin
 ERR_STOP_BEFORE_START = "The stop date is before the start date."
 ERR_SCAN_TYPE = "The scanned form must be a PDF, JPEG or PNG file."
 ERR_SCAN_SIZE = "The scanned form is larger than {mb} MB."
+ERR_SCAN_INCOMPLETE = "The scanned PDF is incomplete (it has no end); save or scan it again."
 ERR_SIGNED_FUTURE = "The signing time cannot be in the future."
 ERR_SIGNATURE = "Type the patient's signature (or draw it)."
 SCAN_MAX_MB = 10
@@ -446,10 +447,19 @@ class ConsentForm(forms.Form):
         kind = next((kind for magic, kind in _SCAN_SIGNATURES.items() if head.startswith(magic)), None)
         if kind is None:
             raise forms.ValidationError(ERR_SCAN_TYPE)
-        if kind.startswith("image/"):
-            # A scan is an image like any other: the project's one image check (pixel limit before decoding).
+        if kind == "application/pdf":
+            # Never parsed here, but a PDF cut off in transit has no end-of-file marker near its end.
+            upload.seek(max(0, upload.size - 2048))
+            tail = upload.read()
+            upload.seek(0)
+            if b"%%EOF" not in tail:
+                raise forms.ValidationError(ERR_SCAN_INCOMPLETE)
+        else:
+            # A scan is an image like any other: the project's one image check (pixel limit before decoding),
+            # then decoded once so a truncated scan is refused now rather than found unreadable later.
             try:
                 image_check(upload)
+                image_decoded(upload).close()
             except forms.ValidationError as exc:
                 raise forms.ValidationError(ERR_SCAN_TYPE if exc.code == "image_type" else exc.messages) from exc
         return upload

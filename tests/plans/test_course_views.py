@@ -26,7 +26,7 @@ def world(clinician):
     plan = make_plan(clinician, patient=patient)
     consent = ConsentFactory(
         plan=plan, text=consent_texts()["exosome"], clinician=clinician,
-        scanned_form=SimpleUploadedFile("form.pdf", b"%PDF-1.4 signed form", content_type="application/pdf"),
+        scanned_form=SimpleUploadedFile("form.pdf", b"%PDF-1.4 signed form\n%%EOF\n", content_type="application/pdf"),
     )
     template = ProtocolTemplate.objects.first()
     return {"patient": patient, "plan": plan, "consent": consent, "template": template}
