@@ -93,7 +93,8 @@ def image_decoded(upload) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(upload, formats=list(IMAGE_FORMATS))
+            # A copy of the bytes (uploads are a few MB at most): closing the image must not close the upload.
+            image = Image.open(io.BytesIO(upload.read()), formats=list(IMAGE_FORMATS))
             if image.width * image.height > max_pixels():  # never decode what image_check would refuse
                 raise _too_many_pixels(image.width, image.height)
             image.load()
