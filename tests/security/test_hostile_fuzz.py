@@ -2,7 +2,6 @@
 file field of the project, fuzzed. No request may answer 500, and none may take over 2 s (a guard against a hang
 or a decompression bomb tying up a worker, not a benchmark)."""
 
-import time
 from urllib.parse import urlencode
 
 import pytest
@@ -14,29 +13,15 @@ from hypothesis import strategies as st
 from clinic.urlmatrix import PUBLIC, URL_MATRIX
 from tests.security.conftest import url_for
 from tests.security.fuzz import (
-    HOSTILE_UPLOADS, QUERY_NAMES, QUERY_PARAM, QUERY_SWEEP, database_fingerprint, file_fields, get_form_names,
-    png_claiming,
+    HOSTILE_UPLOADS, QUERY_NAMES, QUERY_PARAM, QUERY_SWEEP, SLOWEST, database_fingerprint, file_fields,
+    get_form_names, png_claiming, timed,
 )
 
 pytestmark = pytest.mark.django_db
 
-SLOWEST = 2.0  # seconds
 GET_PAGES = sorted(name for name, row in URL_MATRIX.items() if row["method"] == "get")
 FEW = settings(max_examples=10, deadline=None, derandomize=True,
                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-
-
-def _timed(call, *args, **kwargs):
-    """The response and how long it took; over the limit, the same request once more and the faster of the two,
-    so a moment of load on a shared machine is not taken for a hang (a hostile input is slow both times)."""
-    start = time.perf_counter()
-    response = call(*args, **kwargs)
-    seconds = time.perf_counter() - start
-    if seconds >= SLOWEST:
-        start = time.perf_counter()
-        response = call(*args, **kwargs)
-        seconds = min(seconds, time.perf_counter() - start)
-    return response, seconds
 
 
 def _client_for_page(name, role_clients):
@@ -46,7 +31,7 @@ def _client_for_page(name, role_clients):
 
 def _answers_fast_and_not_500(client, url, params, label):
     query = urlencode(params, doseq=True)
-    response, seconds = _timed(client.get, f"{url}?{query}")
+    response, seconds = timed(lambda: client.get(f"{url}?{query}"))
     assert response.status_code < 500, (label, response.status_code, query[:300])
     assert seconds < SLOWEST, (label, f"{seconds:.2f}s", query[:300])
     return response
@@ -119,7 +104,7 @@ def test_hostile_upload_is_refused_with_a_field_message_fast(role_clients, world
     file_name, make, content_type = HOSTILE_UPLOADS[upload]
     data = make()
     before = database_fingerprint()
-    response, seconds = _timed(lambda: client.post(url, {**valid_fields(),
+    response, seconds = timed(lambda: client.post(url, {**valid_fields(),
                                                          field: SimpleUploadedFile(file_name, data, content_type)}))
     assert response.status_code == 200, (name, upload, response.status_code)
     assert seconds < SLOWEST, (name, upload, f"{seconds:.2f}s")
@@ -135,7 +120,7 @@ def test_a_drawn_signature_bomb_is_refused_fast(role_clients, world):
     url = url_for("plans:consent", world)
     bomb = "data:image/png;base64," + base64.b64encode(png_claiming(20_000, 20_000)).decode()
     before = database_fingerprint()
-    response, seconds = _timed(client.post, url, {**_consent_fields(), "signature": "", "signature_drawing": bomb})
+    response, seconds = timed(lambda: client.post(url, {**_consent_fields(), "signature": "", "signature_drawing": bomb}))
     assert response.status_code == 200 and seconds < SLOWEST
     assert "megapixels" in " ".join(response.context["form"].errors["signature_drawing"])
     assert database_fingerprint() == before

@@ -27,13 +27,12 @@ from plans.forms import scheduling as scheduling_forms
 from plans.models import Photo, PlanAdjunct
 from tests.factories import AdverseEventFactory, PatientFactory
 from tests.plans.course_helpers import builder_data, make_plan
-from tests.security.fuzz import png_claiming, png_header_only
+from tests.security.fuzz import SLOWEST, png_claiming, png_header_only, timed
 
 pytestmark = pytest.mark.django_db
 
 LONDON = ZoneInfo("Europe/London")
 NOW = dt.datetime(2026, 11, 30, 23, 50, tzinfo=LONDON)  # month end, late evening: the hours that catch clocks
-SLOWEST = 2.0
 
 
 @pytest.fixture(autouse=True)
@@ -41,12 +40,6 @@ def frozen():
     """Every test here runs at one fixed instant (and signs in at it: the idle sign-out reads the clock)."""
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-def _timed(call):
-    start = time.perf_counter()
-    response = call()
-    return response, time.perf_counter() - start
 
 
 # --- images: the pixel limit, judged before decoding ------------------------------------------------------------
@@ -122,7 +115,7 @@ def test_photo_upload_at_the_pixel_limit(frozen, clinician_client, session, sett
 def test_a_decompression_bomb_photo_gets_a_field_message_fast(frozen, clinician_client, session, side):
     data = png_claiming(side, side)
     assert len(data) < 100 * 1024  # the point: a small file claiming a huge image
-    response, seconds = _timed(lambda: _upload_photo(clinician_client, session, data))
+    response, seconds = timed(lambda: _upload_photo(clinician_client, session, data))
     assert response.status_code == 200 and seconds < SLOWEST
     assert "megapixels" in response.context["form"].errors["image"][0]
     assert not Photo.objects.exists()
@@ -233,7 +226,7 @@ def test_plan_edit_at_the_adjunct_cap_saves(frozen, clinician_client, clinician)
 def test_plan_edit_over_the_adjunct_cap_is_refused_fast(frozen, clinician_client, clinician, total):
     plan = make_plan(clinician, adjuncts=[{"agent": "hydroquinone", "pause_days_before": 0}])
     data = builder_data(**_adjunct_rows(course_forms.ADJUNCTS_MAX + 1)) | {"adjuncts-TOTAL_FORMS": str(total)}
-    response, seconds = _timed(lambda: clinician_client.post(f"/plans/{plan.pk}/edit/", data))
+    response, seconds = timed(lambda: clinician_client.post(f"/plans/{plan.pk}/edit/", data))
     assert response.status_code == 200 and seconds < SLOWEST
     assert list(response.context["formset"].non_form_errors()) == [
         f"A plan can list at most {course_forms.ADJUNCTS_MAX} adjuncts. Remove some rows; nothing was saved."
@@ -287,7 +280,7 @@ CALENDARS = ["plans:schedule_day", "plans:schedule_week", "plans:schedule_day_sh
 @pytest.mark.parametrize("name", CALENDARS)
 @pytest.mark.parametrize("day", [EARLIEST_DATE, LATEST_DATE], ids=["earliest", "latest"])
 def test_calendars_show_the_earliest_and_latest_accepted_dates(frozen, front_desk_client, name, day):
-    response, seconds = _timed(lambda: front_desk_client.get(reverse(name), {"date": day.isoformat()}))
+    response, seconds = timed(lambda: front_desk_client.get(reverse(name), {"date": day.isoformat()}))
     assert response.status_code == 200 and seconds < SLOWEST
     assert ERR_DATE_RANGE not in response.content.decode()
     assert response.context["day"] == day
@@ -296,7 +289,7 @@ def test_calendars_show_the_earliest_and_latest_accepted_dates(frozen, front_des
 @pytest.mark.parametrize("name", CALENDARS)
 @pytest.mark.parametrize("text", ["1899-12-31", "2200-01-01", "9999-12-31", "0001-01-01"])
 def test_calendars_outside_the_range_say_so_and_show_today(frozen, front_desk_client, name, text):
-    response, seconds = _timed(lambda: front_desk_client.get(reverse(name), {"date": text}))
+    response, seconds = timed(lambda: front_desk_client.get(reverse(name), {"date": text}))
     assert response.status_code == 200 and seconds < SLOWEST  # was a 500 (OverflowError) for the last two
     assert f"{ERR_DATE_RANGE} Showing today." in response.content.decode()
     assert response.context["day"] == NOW.date()
