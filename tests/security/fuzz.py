@@ -29,32 +29,60 @@ VALUE = st.one_of(
 
 
 class _Forms(HTMLParser):
-    """Every <form> of a page: its method, action and the names of its fillable fields."""
+    """Every <form> of a page: its method, action, the names of its fillable fields, their input types and the
+    values the page filled in (what a browser would send if the user changed nothing)."""
 
     def __init__(self):
         super().__init__()
         self.forms: list[dict] = []
         self._current = None
+        self._select = None
+        self._textarea = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
             self._current = {"method": (attrs.get("method") or "get").lower(), "action": attrs.get("action") or "",
-                             "names": [], "files": []}
+                             "names": [], "files": [], "types": {}, "values": {}}
             self.forms.append(self._current)
+            return
+        if tag == "option" and self._select is not None and self._current is not None:
+            values = self._current["values"]
+            if "selected" in attrs or self._select not in values:
+                values[self._select] = attrs.get("value", "")
             return
         name = attrs.get("name")
         if self._current is None or tag not in ("input", "select", "textarea") or not name:
             return
-        if attrs.get("type") == "file":
+        kind = attrs.get("type") or tag
+        if kind == "file":
             self._current["files"].append(name)
-        if name != "csrfmiddlewaretoken" and attrs.get("type") not in ("submit", "button", "file"):
+        if name != "csrfmiddlewaretoken" and kind not in ("submit", "button", "file"):
             if name not in self._current["names"]:
                 self._current["names"].append(name)
+                self._current["types"][name] = kind
+            if tag == "select":
+                self._select = name
+            elif tag == "textarea":
+                self._textarea = name
+                self._current["values"].setdefault(name, "")
+            elif kind in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self._current["values"][name] = attrs.get("value", "on")
+            elif attrs.get("value") is not None:
+                self._current["values"].setdefault(name, attrs["value"])
+
+    def handle_data(self, data):
+        if self._textarea is not None and self._current is not None:
+            self._current["values"][self._textarea] += data
 
     def handle_endtag(self, tag):
         if tag == "form":
             self._current = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
 
 
 def page_forms(html: str) -> list[dict]:
@@ -142,6 +170,7 @@ HOSTILE_UPLOADS = {
     "zero bytes": ("empty.png", lambda: b"", "image/png"),
     "JPEG header then garbage": ("x.jpg", lambda: b"\xff\xd8\xff\xe0" + b"\x00" * 200, "image/jpeg"),
     "PDF magic then garbage": ("x.pdf", lambda: b"%PDF-1.7\n" + b"\x00" * 100, "application/pdf"),
+    "over the 10 MB byte limit": ("big.png", lambda: b"\x89PNG\r\n\x1a\n" + b"\x00" * (10 * 1024 * 1024), "image/png"),
 }
 
 
@@ -188,3 +217,9 @@ def timed(call):
         response = call()
         seconds = min(seconds, time.perf_counter() - start)
     return response, seconds
+
+
+# Sent one at a time in each date, time and number field of a form, the rest of the form as the page filled it.
+EXTREME_FIELD_VALUES = ["9999-12-31", "0001-01-01", "9999-12-31T23:59", "0001-01-01T00:00", "23:59", "9" * 40,
+                        "-1", "-9223372036854775809", "1e309"]
+EXTREME_FIELD_TYPES = {"date", "datetime-local", "time", "number"}

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from clinic.urlmatrix import PUBLIC, URL_MATRIX
 from tests.security.conftest import url_for
 from tests.security.fuzz import (
-    HOSTILE_UPLOADS, QUERY_NAMES, QUERY_PARAM, QUERY_SWEEP, SLOWEST, database_fingerprint, file_fields,
-    get_form_names, png_claiming, timed,
+    EXTREME_FIELD_TYPES, EXTREME_FIELD_VALUES, HOSTILE_UPLOADS, QUERY_NAMES, QUERY_PARAM, QUERY_SWEEP, SLOWEST,
+    database_fingerprint, file_fields, get_form_names, main_form, png_claiming, timed,
 )
+from tests.security.test_forms_fuzz import FORM_PAGES, _ready_to_record
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +125,32 @@ def test_a_drawn_signature_bomb_is_refused_fast(role_clients, world):
     assert response.status_code == 200 and seconds < SLOWEST
     assert "megapixels" in " ".join(response.context["form"].errors["signature_drawing"])
     assert database_fingerprint() == before
+
+
+# --- extreme values in date, time and number fields of every form -----------------------------------------------
+
+
+@pytest.mark.parametrize("name", FORM_PAGES)
+def test_every_form_survives_extreme_dates_and_numbers(role_clients, world, clinician, name):
+    """One field at a time set to an extreme (year 1, year 9999, 40 nines…), the rest of the form as the page
+    filled it in, so the extreme value reaches the code behind a form that is otherwise valid."""
+    row = URL_MATRIX[name]
+    client = role_clients[sorted(row["roles"])[0]]
+    if name == "plans:session_record":
+        _ready_to_record(world, clinician)
+    url = url_for(name, world)
+    page = client.get(url)
+    assert page.status_code == 200, (name, page.status_code)
+    form = main_form(page.content.decode())
+    target = form["action"] or url
+    fields = [field for field in form["names"]
+              if form["types"].get(field) in EXTREME_FIELD_TYPES or "date" in field or field.endswith("_at")]
+    for field in fields:
+        for value in EXTREME_FIELD_VALUES:
+            data = form["values"] | {field: value}
+            send = (lambda: client.post(target, data)) if form["method"] == "post" else (lambda: client.get(target, data))
+            response, seconds = timed(send)
+            assert response.status_code < 500, (name, field, value)
+            assert seconds < SLOWEST, (name, field, value, f"{seconds:.2f}s")
+    # Whatever was accepted, the page (and what it shows) still renders.
+    assert client.get(url).status_code < 500, name
