@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from clinic.urlmatrix import PUBLIC, URL_MATRIX
 from tests.security.conftest import url_for
 from tests.security.fuzz import (
-    EXTREME_FIELD_TYPES, EXTREME_FIELD_VALUES, HOSTILE_UPLOADS, QUERY_NAMES, QUERY_PARAM, QUERY_SWEEP, SLOWEST,
-    database_fingerprint, file_fields, get_form_names, main_form, png_claiming, timed,
+    HOSTILE_UPLOADS, QUERY_NAMES, QUERY_PARAM, QUERY_SWEEP, SLOWEST,
+    database_fingerprint, extreme_values, file_fields, get_form_names, main_form, png_claiming, timed,
 )
 from tests.security.test_forms_fuzz import FORM_PAGES, _ready_to_record
 
@@ -143,10 +143,8 @@ def test_every_form_survives_extreme_dates_and_numbers(role_clients, world, clin
     assert page.status_code == 200, (name, page.status_code)
     form = main_form(page.content.decode())
     target = form["action"] or url
-    fields = [field for field in form["names"]
-              if form["types"].get(field) in EXTREME_FIELD_TYPES or "date" in field or field.endswith("_at")]
-    for field in fields:
-        for value in EXTREME_FIELD_VALUES:
+    for field in form["names"]:
+        for value in extreme_values(form, field):
             data = form["values"] | {field: value}
             send = (lambda: client.post(target, data)) if form["method"] == "post" else (lambda: client.get(target, data))
             response, seconds = timed(send)
