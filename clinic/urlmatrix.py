@@ -61,6 +61,7 @@ URL_MATRIX: dict[str, dict] = {
     "plans:session_check": page(C, kwargs={"session_id": "@planned_session_id"}),
     "plans:session_record": page(C, kwargs={"session_id": "@planned_session_id"}, status={200, 302}),  # asks for the check first
     "plans:session_amend": page(C),
+    "plans:session_skip": page(C),
     "plans:session_assessment_new": page(C),
     "plans:session_photo_new": page(C),
     "plans:session_adverse_event_new": page(C),

@@ -21,6 +21,7 @@ from clinic.roles import CLINICIAN
 from plans.forms import visits as forms
 from plans.models import AdverseEvent, Lot, Photo, Plan, PlanState, SessionStatus
 from plans.selectors import panels_for
+from plans.selectors.scheduling import session_sequence
 from plans.selectors import visits as selectors
 from plans.services import visits as services
 
@@ -30,6 +31,11 @@ MSG_RECORDED = "Session recorded."
 MSG_AMENDED = "Amendment saved; the original values are kept."
 MSG_COMPLETED_USE_AMEND = "This session is already recorded. Changes go through an amendment with a reason."
 MSG_NOT_COMPLETED = "The session is not recorded yet."
+MSG_LATER_OUTSIDE = (
+    "Later bookings now outside their window after this session: {sessions}. The front desk sees them on the "
+    "dashboard to move them."
+)
+MSG_SKIPPED = "Session {number} skipped; the reason is kept with the course."
 
 
 def _session_for(request, session_id, perm="plans.view_treatmentsession"):
@@ -56,6 +62,7 @@ def session_detail(request, session_id):
         "plan": session.plan,
         "patient": session.plan.patient,
         "can_record": request.user.has_perm("plans.record_session"),
+        "sequence": session_sequence(session),
         **selectors.session_page_context(session, request.user),
         "session_panels": panels_for("session", session, request.user),
     }
@@ -79,7 +86,8 @@ def session_check(request, session_id):
             return redirect("plans:session_record", session.pk)
         messages.error(request, MSG_CHECK_FAILED)
         return redirect(session)
-    return render(request, "plans/visits/session_check.html", {"session": session, "form": form})
+    return render(request, "plans/visits/session_check.html",
+                  {"session": session, "form": form, "sequence": session_sequence(session)})
 
 
 def _record_form(request, session, form_class, initial):
@@ -98,6 +106,10 @@ def session_record(request, session_id):
     if session.plan.state != PlanState.ACTIVE:
         messages.error(request, services.ERR_PLAN_NOT_ACTIVE)
         return redirect(session)
+    sequence = session_sequence(session)
+    if sequence["order_error"]:
+        messages.error(request, sequence["order_error"])
+        return redirect(session)
     if services.passing_check_today(session) is None:
         messages.warning(request, services.ERR_NEEDS_PASSING_CHECK)
         return redirect("plans:session_check", session.pk)
@@ -112,16 +124,36 @@ def session_record(request, session_id):
     form = _record_form(request, session, forms.SessionRecordForm, initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.session_record(
+            recorded = services.session_record(
                 session=session, record=form.to_record(), confirm_warnings=form.cleaned_data["confirm_warnings"],
-                by=request.user,
+                out_of_window_reason=form.cleaned_data["out_of_window_reason"], by=request.user,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, MSG_RECORDED)
+            if recorded.later_outside:
+                messages.warning(request, MSG_LATER_OUTSIDE.format(
+                    sessions=", ".join(f"session {number}" for number in recorded.later_outside)))
             return redirect(session)
-    return render(request, "plans/visits/session_record.html", {"session": session, "form": form, "amend": False})
+    return render(request, "plans/visits/session_record.html",
+                  {"session": session, "form": form, "amend": False, "sequence": sequence})
+
+
+def session_skip(request, session_id):
+    """Skip a session still to come, with a reason; the next session may then be recorded."""
+    session = _session_for(request, session_id, "plans.record_session")
+    form = forms.SessionSkipForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_skip(session=session, reason=form.cleaned_data["reason"], by=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, MSG_SKIPPED.format(number=session.number))
+            return redirect(session)
+    return render(request, "plans/visits/session_skip.html",
+                  {"session": session, "form": form, "sequence": session_sequence(session)})
 
 
 def session_amend(request, session_id):
@@ -511,6 +543,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/check/", session_check, name="session_check"),
     path("sessions/<int:session_id>/record/", session_record, name="session_record"),
     path("sessions/<int:session_id>/amend/", session_amend, name="session_amend"),
+    path("sessions/<int:session_id>/skip/", session_skip, name="session_skip"),
     path("sessions/<int:session_id>/assessments/new/", session_assessment_new, name="session_assessment_new"),
     path("sessions/<int:session_id>/photos/new/", session_photo_new, name="session_photo_new"),
     path("sessions/<int:session_id>/adverse-events/new/", session_adverse_event_new, name="session_adverse_event_new"),
