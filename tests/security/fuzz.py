@@ -218,3 +218,20 @@ def timed(call, *, tries: int = 3):
         if best < SLOWEST:
             break
     return response, best
+
+
+# Sent one at a time in each date, time and number field of a form (by its input type), the rest of the form as
+# the page filled it.
+EXTREME_FIELD_VALUES = {
+    "date": ["9999-12-31", "0001-01-01"],
+    "datetime-local": ["9999-12-31T23:59", "0001-01-01T00:00"],
+    "time": ["23:59", "00:00"],
+    "number": ["9" * 40, "-9223372036854775809", "1e309"],
+}
+
+
+def extreme_values(form: dict, field: str) -> list[str]:
+    kind = form["types"].get(field)
+    if kind in EXTREME_FIELD_VALUES:
+        return EXTREME_FIELD_VALUES[kind]
+    return EXTREME_FIELD_VALUES["date"] if "date" in field else []
