@@ -74,3 +74,17 @@ class StaffChange(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The staff account log is append-only.")
+
+
+class DemoBuild(models.Model):
+    """The day the demo clinic (clinic/demo.py) was built for: one row, written by the demo loader only.
+
+    `manage.py demo_clinic` reads it to tell a demo whose bookings have drifted into the past (built for an
+    earlier day) from one built today, and rebuilds only a database that holds nothing but the demo."""
+
+    built_for = models.DateField()
+    seed = models.IntegerField()
+    built_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"demo clinic built for {self.built_for}"
