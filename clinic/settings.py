@@ -171,6 +171,11 @@ STORAGES = {
     },
 }
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_MB", 10) * 1024 * 1024
+# Largest image accepted (photos, scanned consents, drawn signatures), judged from its header before any pixel
+# is decoded (clinic/uploads.py): a small file can claim enough pixels to tie up a worker for half a minute.
+PHOTO_MAX_MEGAPIXELS = env_int("PHOTO_MAX_MEGAPIXELS", 40)
+if PHOTO_MAX_MEGAPIXELS < 1:
+    raise ImproperlyConfigured(f"PHOTO_MAX_MEGAPIXELS must be at least 1, got {PHOTO_MAX_MEGAPIXELS}")
 DATA_UPLOAD_MAX_MEMORY_SIZE = PHOTO_MAX_BYTES + 1024 * 1024
 
 # --- Email (Django 6.1 MAILERS). EMAIL_BACKEND=console prints mail instead of sending it. ---
