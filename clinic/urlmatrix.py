@@ -37,6 +37,7 @@ URL_MATRIX: dict[str, dict] = {
     "patients:detail": page(*ALL),
     "patients:edit": page(*ALL),
     "patients:history": page(M),
+    "patients:fhir": page(C, M),
     "patients:confirm_screening": action(C),
     "patients:archive": action(C, M),
     "patients:restore": action(C, M),
