@@ -108,4 +108,7 @@ URL_MATRIX: dict[str, dict] = {
     "plans:aftercare_email": action(*ALL),
     "plans:aftercare_texts": page(M),
     "plans:aftercare_text_edit": page(M),
+    # FHIR bulk exports
+    "plans:fhir_exports": page(M),
+    "plans:fhir_export_file": page(M, kwargs={"export": "no-such-export", "filename": "Patient.ndjson"}, status={404}),
 }

@@ -5,6 +5,8 @@ from that id under a fixed namespace, so the same row gets the same fullUrl in e
 reference in a Bundle points at a fullUrl inside it.
 """
 
+import contextlib
+import contextvars
 import uuid
 
 from django.conf import settings
@@ -39,8 +41,21 @@ def full_url(resource_type: str, rid: str) -> str:
     return "urn:uuid:" + str(uuid.uuid5(FHIR_NAMESPACE, f"{resource_type}/{rid}"))
 
 
+# In a Bundle references are fullUrls; in bulk NDJSON (no Bundle around them) they are relative, "Type/id".
+_relative = contextvars.ContextVar("fhir_relative_references", default=False)
+
+
+@contextlib.contextmanager
+def relative_references():
+    token = _relative.set(True)
+    try:
+        yield
+    finally:
+        _relative.reset(token)
+
+
 def reference(resource_type: str, rid: str, display: str = "") -> dict:
-    ref = {"reference": full_url(resource_type, rid)}
+    ref = {"reference": f"{resource_type}/{rid}" if _relative.get() else full_url(resource_type, rid)}
     if display:
         ref["display"] = display
     return ref

@@ -4,7 +4,7 @@ import dataclasses
 import datetime as dt
 
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.utils import timezone
 
 from patients.models import Patient
@@ -61,14 +61,24 @@ def _timeline(plan: Plan, appointments: list[Appointment]) -> dict:
 
 def patient_record(patient_id: int, *, today: dt.date | None = None) -> PatientRecord:
     """Everything the Bundle holds for one patient: 10 queries, however many courses, sessions or scores."""
-    patient = get_object_or_404(Patient.objects.select_related("screening_confirmed_by"), pk=patient_id)
+    records = patient_records([patient_id], today=today)
+    if not records:
+        raise Http404("No such patient.")
+    return records[0]
+
+
+def patient_records(patient_ids, *, today: dt.date | None = None) -> list[PatientRecord]:
+    """The records of several patients (in the order of ``patient_ids``), in 10 queries for the lot: the bulk
+    export reads a chunk of patients at a time."""
+    ids = list(patient_ids)
+    patients = Patient.objects.select_related("screening_confirmed_by").in_bulk(ids)
     sessions = TreatmentSession.objects.select_related(
         "exosome_lot__product", "performed_by", "closed_by", "aftercare_sheet__created_by"
     ).prefetch_related(
         Prefetch("amendments", queryset=SessionAmendment.objects.select_related("by").order_by("at", "id"))
     ).order_by("number")
-    plans = list(
-        Plan.objects.filter(patient=patient)
+    plans = (
+        Plan.objects.filter(patient_id__in=ids)
         .select_related("exosome_product", "created_by", "approved_by")
         .prefetch_related(
             "adjuncts",
@@ -78,27 +88,35 @@ def patient_record(patient_id: int, *, today: dt.date | None = None) -> PatientR
         .order_by("start_date", "id")
     )
     live = (
-        Appointment.objects.filter(
-            session__plan__patient=patient, status__in=LIVE_APPOINTMENT_STATUSES
-        ).select_related("session").order_by("start", "id")
+        Appointment.objects.filter(session__plan__patient_id__in=ids, status__in=LIVE_APPOINTMENT_STATUSES)
+        .select_related("session").order_by("start", "id")
     )
-    by_plan: dict[int, list[Appointment]] = {}
-    for appointment in live:
-        by_plan.setdefault(appointment.session.plan_id, []).append(appointment)
-    assessments = list(
-        Assessment.objects.filter(patient=patient).select_related("rater").order_by("taken_on", "id")
-    )
-    adverse_events = list(
-        AdverseEvent.objects.filter(patient=patient)
+    assessments = Assessment.objects.filter(patient_id__in=ids).select_related("rater").order_by("taken_on", "id")
+    adverse_events = (
+        AdverseEvent.objects.filter(patient_id__in=ids)
         .select_related("lot__product", "recorded_by", "reviewed_by", "session")
         .prefetch_related(Prefetch("notes", queryset=AdverseEventNote.objects.select_related("by").order_by("at", "id")))
         .order_by("onset_date", "id")
     )
-    return PatientRecord(
-        patient=patient,
-        plans=plans,
-        timelines={plan.pk: _timeline(plan, by_plan.get(plan.pk, [])) for plan in plans},
-        assessments=assessments,
-        adverse_events=adverse_events,
-        today=today or timezone.localdate(),
-    )
+    by_patient = {pk: {"plans": [], "assessments": [], "adverse_events": []} for pk in patients}
+    for plan in plans:
+        by_patient[plan.patient_id]["plans"].append(plan)
+    for assessment in assessments:
+        by_patient[assessment.patient_id]["assessments"].append(assessment)
+    for event in adverse_events:
+        by_patient[event.patient_id]["adverse_events"].append(event)
+    booked_by_plan: dict[int, list[Appointment]] = {}
+    for appointment in live:
+        booked_by_plan.setdefault(appointment.session.plan_id, []).append(appointment)
+    today = today or timezone.localdate()
+    return [
+        PatientRecord(
+            patient=patients[pk],
+            plans=by_patient[pk]["plans"],
+            timelines={plan.pk: _timeline(plan, booked_by_plan.get(plan.pk, [])) for plan in by_patient[pk]["plans"]},
+            assessments=by_patient[pk]["assessments"],
+            adverse_events=by_patient[pk]["adverse_events"],
+            today=today,
+        )
+        for pk in ids if pk in patients
+    ]
