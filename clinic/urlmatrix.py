@@ -30,7 +30,9 @@ URL_MATRIX: dict[str, dict] = {
     "staff_list": page(M),
     "staff_new": page(M),
     "staff_edit": page(M),
+    "staff_changes": page(M),
     "access_log": page(M),
+    "access_log_export": page(M),
     # patients
     "patients:list": page(*ALL),
     "patients:new": page(*ALL),

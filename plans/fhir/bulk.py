@@ -32,6 +32,8 @@ from plans.models import (
 )
 
 MANIFEST = "manifest.json"
+PATIENT_IDS = "patients.txt"  # the exported patients' ids, one a line: a download is logged against each
+NO_PATIENT_FILES = {MANIFEST, "Practitioner.ndjson", "Device.ndjson"}
 SHARED_TYPES = {"Practitioner", "Device"}  # referenced by many patients: written once per export
 EXPORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 FILE_NAME = re.compile(r"^[A-Za-z]+\.ndjson$|^manifest\.json$")
@@ -83,9 +85,11 @@ def export_ndjson(*, out: Path, since: dt.datetime | None = None, chunk_size: in
     out.mkdir(parents=True, exist_ok=True)
     started = timezone.now()
     files, counts, written_shared = {}, {}, set()
+    files["ids"] = open(out / PATIENT_IDS, "w", encoding="ascii")  # noqa: SIM115
     try:
         with relative_references():
             for chunk in _chunks(patients_to_export(since), chunk_size):
+                files["ids"].write("".join(f"{pk}\n" for pk in chunk))
                 for record in patient_records(chunk):
                     for resource in record_resources(record):
                         kind = resource["resourceType"]
@@ -107,6 +111,7 @@ def export_ndjson(*, out: Path, since: dt.datetime | None = None, chunk_size: in
         + (f"?_since={instant(since)}" if since else ""),
         "requiresAccessToken": True,
         "output": [{"type": kind, "url": f"{kind}.ndjson", "count": counts[kind]} for kind in sorted(counts)],
+        "patients": sum(1 for _ in (out / PATIENT_IDS).open(encoding="ascii")),
         "error": [],
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
@@ -144,3 +149,18 @@ def export_file(name: str, filename: str) -> Path | None:
     if not path.is_file() or not (export_root() / name / MANIFEST).is_file():
         return None
     return path
+
+
+def exported_patient_ids(name: str, filename: str, *, batch: int = 5000):
+    """Batches of the ids of the patients whose data the file holds (none for staff, lots and the manifest)."""
+    if filename in NO_PATIENT_FILES:
+        return
+    chunk = []
+    with (export_root() / name / PATIENT_IDS).open(encoding="ascii") as lines:
+        for line in lines:
+            chunk.append(int(line))
+            if len(chunk) == batch:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk

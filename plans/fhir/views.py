@@ -26,7 +26,7 @@ def patient_fhir_bundle(request, patient_id):
     require_perm(request, "patients.view_clinical_history")
     record = patient_record(patient_id)  # 404 for an unknown patient, before the log below
     bundle = patient_bundle(record)
-    access_log_record(user=request.user, patient_id=record.patient.pk, path=request.path)
+    access_log_record(user=request.user, patients=[record.patient], path=request.path)
     response = HttpResponse(json.dumps(bundle, ensure_ascii=False, indent=1), content_type=f"{FHIR_JSON}; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="patient-{record.patient.pk}-fhir.json"'
     return response
@@ -52,6 +52,8 @@ def fhir_export_file(request, export, filename):
     if path is None:
         raise Http404("No such export file.")
     export_download_record(user=request.user, export=export, file=filename)
+    for patient_ids in bulk.exported_patient_ids(export, filename):  # one access-log row per patient in the file
+        access_log_record(user=request.user, patients=patient_ids, path=request.path)
     content_type = "application/fhir+ndjson" if filename.endswith(".ndjson") else "application/json"
     return FileResponse(path.open("rb"), as_attachment=True, filename=f"{export}-{filename}", content_type=content_type)
 

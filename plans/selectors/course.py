@@ -258,6 +258,11 @@ def plan_page_context(plan: Plan, user, today: dt.date | None = None) -> dict:
     }
 
 
+def plan_patient_id(plan_id: int) -> int:
+    """Whose plan this is, for the access log of a plan page served from the page cache (one query)."""
+    return Plan.objects.filter(pk=plan_id).values_list("patient_id", flat=True).get()
+
+
 def plan_for_write(plan_id: int) -> Plan:
     return get_object_or_404(Plan.objects.select_related("patient"), pk=plan_id)
 

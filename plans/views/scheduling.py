@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.http import require_perm, safe_next
 from clinic.pagecache import render_cached
+from clinic.services import access_log_record
 from patients.models import Patient
 from plans.config import rule_config
 from plans.forms import scheduling as forms
@@ -187,6 +188,7 @@ def _render_book(request, plan, proposals, formset, confirm, *, needs_confirmati
         "needs_confirmation": needs_confirmation,
         "schedule": selectors.plan_schedule(plan),
     }
+    access_log_record(user=request.user, patients=[plan.patient_id], path=request.path)
     return render(request, "plans/scheduling/book_course.html", context)
 
 
@@ -215,6 +217,7 @@ def appointment_new(request, patient_id):
             messages.success(request, MSG_BOOKED.format(kind=appointment.get_kind_display().lower(),
                                                         name=patient.full_name, start=timezone.localtime(appointment.start)))
             return redirect(_back(request, appointment))
+    access_log_record(user=request.user, patients=[patient], path=request.path)
     return render(request, "plans/scheduling/appointment_form.html",
                   {"form": form, "patient": patient, "title": f"Book an appointment for {patient.full_name}"})
 
@@ -297,6 +300,7 @@ def appointment_reschedule(request, appointment_id):
                 messages.warning(request, MSG_NOW_OUTSIDE.format(
                     sessions=", ".join(f"session {row.session.number}" for row in flagged)))
             return redirect(_day_of(moved))
+    access_log_record(user=request.user, patients=[appointment.patient_id], path=request.path)
     return render(request, "plans/scheduling/appointment_form.html", {
         "form": form, "patient": appointment.patient, "appointment": appointment,
         "title": f"Move {appointment.get_kind_display().lower()} for {appointment.patient.full_name}",
@@ -318,6 +322,7 @@ def appointment_cancel(request, appointment_id):
             else:
                 messages.success(request, MSG_CANCELLED)
             return redirect(_back(request, cancelled))
+    access_log_record(user=request.user, patients=[appointment.patient_id], path=request.path)
     return render(request, "plans/scheduling/appointment_form.html", {
         "form": form, "patient": appointment.patient, "appointment": appointment,
         "title": f"Cancel {appointment.get_kind_display().lower()} for {appointment.patient.full_name}",

@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic.formkit import add_service_errors
-from clinic.http import require_perm
+from clinic.http import csv_cell, require_perm
+from clinic.services import access_log_record
 from clinic.roles import CLINICIAN
 from plans.forms import visits as forms
 from plans.models import AdverseEvent, Lot, Photo, Plan, PlanState, SessionStatus
@@ -66,6 +67,7 @@ def session_detail(request, session_id):
         **selectors.session_page_context(session, request.user),
         "session_panels": panels_for("session", session, request.user),
     }
+    access_log_record(user=request.user, patients=[session.plan.patient_id], path=request.path)
     return render(request, "plans/visits/session_detail.html", context)
 
 
@@ -86,6 +88,7 @@ def session_check(request, session_id):
             return redirect("plans:session_record", session.pk)
         messages.error(request, MSG_CHECK_FAILED)
         return redirect(session)
+    access_log_record(user=request.user, patients=[session.plan.patient_id], path=request.path)
     return render(request, "plans/visits/session_check.html",
                   {"session": session, "form": form, "sequence": session_sequence(session)})
 
@@ -136,6 +139,7 @@ def session_record(request, session_id):
                 messages.warning(request, MSG_LATER_OUTSIDE.format(
                     sessions=", ".join(f"session {number}" for number in recorded.later_outside)))
             return redirect(session)
+    access_log_record(user=request.user, patients=[session.plan.patient_id], path=request.path)
     return render(request, "plans/visits/session_record.html",
                   {"session": session, "form": form, "amend": False, "sequence": sequence})
 
@@ -152,6 +156,7 @@ def session_skip(request, session_id):
         else:
             messages.success(request, MSG_SKIPPED.format(number=session.number))
             return redirect(session)
+    access_log_record(user=request.user, patients=[session.plan.patient_id], path=request.path)
     return render(request, "plans/visits/session_skip.html",
                   {"session": session, "form": form, "sequence": session_sequence(session)})
 
@@ -173,6 +178,7 @@ def session_amend(request, session_id):
         else:
             messages.success(request, MSG_AMENDED)
             return redirect(session)
+    access_log_record(user=request.user, patients=[session.plan.patient_id], path=request.path)
     return render(request, "plans/visits/session_record.html", {"session": session, "form": form, "amend": True})
 
 
@@ -195,6 +201,7 @@ def _assessment(request, *, plan, session, kinds, default_kind, back):
         else:
             messages.success(request, f"Assessment saved: MASI {assessment.masi}, mMASI {assessment.mmasi}.")
             return redirect(back)
+    access_log_record(user=request.user, patients=[plan.patient_id], path=request.path)
     return render(
         request, "plans/visits/assessment_form.html",
         {"form": form, "plan": plan, "session": session, "patient": plan.patient, "back": back},
@@ -233,6 +240,7 @@ def _photo(request, *, patient, session, back):
         else:
             messages.success(request, "Photo saved (location and camera data removed).")
             return redirect(back)
+    access_log_record(user=request.user, patients=[patient], path=request.path)
     return render(
         request, "plans/visits/photo_form.html",
         {"form": form, "patient": patient, "session": session, "back": back,
@@ -258,6 +266,7 @@ def photo_file(request, photo_id):
         handle = photo.image.open("rb")
     except FileNotFoundError as exc:
         raise Http404("Photo file missing") from exc
+    access_log_record(user=request.user, patients=[photo.patient_id], path=request.path)
     response = FileResponse(handle, content_type=photo.content_type)
     response["Cache-Control"] = "private, no-store"
     return response
@@ -284,6 +293,7 @@ def _ae_new(request, *, plan, session, back):
         else:
             messages.success(request, "Adverse event recorded. It holds the next session until a clinician reviews it.")
             return redirect("plans:adverse_event", event.pk)
+    access_log_record(user=request.user, patients=[plan.patient_id], path=request.path)
     return render(
         request, "plans/visits/adverse_event_form.html",
         {"form": form, "plan": plan, "session": session, "patient": plan.patient, "back": back},
@@ -314,6 +324,7 @@ def adverse_event_list(request):
     page = Paginator(events, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    access_log_record(user=request.user, patients=[e.patient_id for e in page], path=request.path)
     return render(
         request, "plans/visits/adverse_event_list.html",
         {"page": page, "form": form, "period_query": query.urlencode()},
@@ -326,16 +337,11 @@ CSV_COLUMNS = [
 ]
 
 
-def _csv_safe(value) -> str:
-    # Spreadsheet formula injection: a cell starting with = + - @ is shown as text.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 @permission_required("plans.view_adverseevent", raise_exception=True)
 def adverse_event_export(request):
     _, date_from, date_to = _period(request)
     rows = selectors.adverse_events_report(date_from=date_from, date_to=date_to)
+    access_log_record(user=request.user, patients=[row["event"].patient_id for row in rows], path=request.path)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="adverse-events-{timezone.localdate():%Y%m%d}.csv"'
     response["Cache-Control"] = "private, no-store"
@@ -344,7 +350,7 @@ def adverse_event_export(request):
     for row in rows:
         e = row["event"]
         lot = e.lot
-        writer.writerow([_csv_safe(v) for v in [
+        writer.writerow([csv_cell(v) for v in [
             e.pk, e.patient.mrn, e.onset_date.isoformat(), row["type_label"], e.grade, "yes" if e.serious else "no",
             "yes" if row["reportable"] else "no", e.get_outcome_display(),
             e.resolved_on.isoformat() if e.resolved_on else "",
@@ -360,6 +366,7 @@ def adverse_event_export(request):
 def adverse_event_report(request):
     form, date_from, date_to = _period(request)
     rows = selectors.adverse_events_report(date_from=date_from, date_to=date_to)
+    access_log_record(user=request.user, patients=[row["event"].patient_id for row in rows], path=request.path)
     return render(
         request, "plans/visits/adverse_event_report.html",
         {"rows": rows, "form": form, "date_from": date_from, "date_to": date_to,
@@ -369,6 +376,7 @@ def adverse_event_report(request):
 
 def _ae_detail_page(request, event_id, *, note_form=None, resolve_form=None, status=200):
     event = selectors.adverse_event_detail(event_id)
+    access_log_record(user=request.user, patients=[event.patient_id], path=request.path)
     return render(
         request, "plans/visits/adverse_event_detail.html",
         {
@@ -448,6 +456,7 @@ def adverse_event_correct(request, event_id):
         else:
             messages.success(request, "Correction saved; the earlier values are kept in the history.")
             return redirect("plans:adverse_event", event.pk)
+    access_log_record(user=request.user, patients=[event.patient_id], path=request.path)
     return render(request, "plans/visits/adverse_event_correct.html", {"form": form, "event": event})
 
 
@@ -481,6 +490,9 @@ def lot_new(request):
 def lot_detail(request, lot_id):
     require_perm(request, "plans.view_lot")
     context = selectors.lot_where_used(lot_id)
+    # "Where used" names every patient who received the lot, and those with adverse events linked to it (S58).
+    shown = [p.pk for p in context["patients"]] + [e.patient_id for e in context["lot_adverse_events"]]
+    access_log_record(user=request.user, patients=shown, path=request.path)
     context["today"] = timezone.localdate()
     context["recall_form"] = forms.RecallForm(action=reverse("plans:lot_recall", args=[lot_id]))
     return render(request, "plans/visits/lot_detail.html", context)

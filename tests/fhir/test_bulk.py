@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from fhir.resources.R4B import get_fhir_model_class
 
+from clinic.models import AccessLog
 from plans.models import ExportDownload
 from tests.factories import PatientFactory
 from tests.fhir.helpers import NOW, two_course_patient
@@ -88,6 +89,11 @@ def test_manager_downloads_a_file_and_the_download_is_recorded(settings, tmp_pat
     assert response.status_code == 200
     assert b"MRN-DL" in b"".join(response.streaming_content)
     assert [(d.user, d.export, d.file) for d in ExportDownload.objects.all()] == [(manager, "2026-03-10", "Patient.ndjson")]
+    # The patients in the file are logged as opened by the manager; staff and lot files show no patient.
+    logged = list(AccessLog.objects.values_list("user", "patient__mrn", "path"))
+    assert logged == [(manager.pk, "MRN-DL", url)]
+    role_clients["manager"].get(reverse("plans:fhir_export_file", args=["2026-03-10", "manifest.json"]))
+    assert AccessLog.objects.count() == 1 and ExportDownload.objects.count() == 2
 
 
 @pytest.mark.parametrize("export, filename", [

@@ -314,7 +314,7 @@ def test_day_sheet_lists_patients_and_links_aftercare_for_performed_sessions(wor
     assert 'class="navbar' not in content  # printable: no navigation chrome
 
 
-def test_panels_show_bookings_on_patient_and_dashboard(world, front_desk_client, clinician_client, time_machine):
+def test_panels_show_bookings_on_patient_and_dashboard(world, front_desk, front_desk_client, clinician_client, time_machine):
     plan, a = world["plan"], world["appointment"]
     response = front_desk_client.get(plan.patient.get_absolute_url())
     assert reverse("plans:plan_book", args=[plan.pk]).encode() in response.content
@@ -325,6 +325,7 @@ def test_panels_show_bookings_on_patient_and_dashboard(world, front_desk_client,
     assert reverse("plans:plan_book", args=[plan.pk]).encode() not in response.content
 
     time_machine.move_to(aware("2026-11-30", "23:50"), tick=False)  # late evening: still today's list
+    front_desk_client.force_login(front_desk)  # signed in again at the new hour (idle sign-out)
     today = AppointmentFactory(start=timezone.now() + dt.timedelta(minutes=5), clinician=UserFactory(role="clinician"))
     response = front_desk_client.get("/")
     assert b"Today&#x27;s appointments" in response.content or b"Today's appointments" in response.content
