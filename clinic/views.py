@@ -68,10 +68,10 @@ def staff_edit(request, user_id):
         if member == request.user and not form.cleaned_data["is_active"]:
             form.add_error("is_active", "You cannot disable your own account.")
         else:
-            services.staff_set_role(user=member, role=form.cleaned_data["role"], by=request.user)
-            services.staff_set_active(user=member, active=form.cleaned_data["is_active"], by=request.user)
-            if form.cleaned_data["new_password"]:
-                services.staff_set_password(user=member, password=form.cleaned_data["new_password"], by=request.user)
+            services.staff_update(
+                user=member, role=form.cleaned_data["role"], active=form.cleaned_data["is_active"],
+                password=form.cleaned_data["new_password"], by=request.user,
+            )
             messages.success(request, f"Saved {member.username}.")
             return redirect("staff_list")
     return render(request, "clinic/staff_form.html", {"form": form, "title": f"Edit {member.username}", "member": member})

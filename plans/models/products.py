@@ -1,5 +1,6 @@
 from django.db import models
-from simple_history.models import HistoricalRecords
+
+from clinic.appendonly import AppendOnlyHistory
 
 __all__ = ["ExosomeProduct", "Lot", "ExosomeSource", "StorageFormat"]
 
@@ -25,7 +26,7 @@ class ExosomeProduct(models.Model):
     # S59/S60 [U]: temperatures and times after reconstitution are product-specific, so free text per product.
     storage_rule = models.CharField(max_length=300, help_text="Manufacturer's storage and reconstitution rule")
     is_active = models.BooleanField(default=True)
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
 
     class Meta:
         ordering = ["name"]
@@ -45,7 +46,7 @@ class Lot(models.Model):
     quantity = models.PositiveIntegerField(help_text="Vials received")
     recalled_at = models.DateTimeField(null=True, blank=True)
     recall_reason = models.CharField(max_length=300, blank=True)
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
 
     class Meta:
         ordering = ["product__name", "expiry_date"]

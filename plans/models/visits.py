@@ -4,7 +4,9 @@ adverse events. None of these is ever deleted (see base.NoDeleteModel); correcti
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from simple_history.models import HistoricalRecords
+
+from clinic import appendonly
+from clinic.appendonly import AppendOnlyHistory
 
 from plans.models.base import NoDeleteModel
 
@@ -59,7 +61,7 @@ class TreatmentSession(NoDeleteModel):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
 
     class Meta:
         ordering = ["plan_id", "number"]
@@ -71,6 +73,26 @@ class TreatmentSession(NoDeleteModel):
             ),
         ]
         permissions = [("record_session", "Can record a performed session")]
+        # PostgreSQL (clinic/appendonly.py): a completed session is never deleted, keeps what it is, and its
+        # clinical columns change only with a SessionAmendment written in the same transaction.
+        triggers = [
+            appendonly.refuse_delete("completed sessions", condition="OLD.status = 'completed'",
+                                     instead="they are corrected by amendment"),
+            appendonly.refuse_update(
+                "a completed session keeps its plan, number, status, modality and completion time",
+                columns=["plan_id", "number", "status", "modality", "completed_at"],
+                only_if="OLD.status = 'completed'", name="completed_session_keeps_identity",
+            ),
+            appendonly.refuse_unless(
+                "completed session clinical columns cannot be updated; record an amendment",
+                when="OLD.status = 'completed' AND OLD.* IS DISTINCT FROM NEW.*",
+                allowed_if=(
+                    "EXISTS (SELECT 1 FROM plans_sessionamendment a WHERE a.session_id = NEW.id AND "
+                    + appendonly.WRITTEN_IN_THIS_TRANSACTION.format(alias="a") + ")"
+                ),
+                name="completed_session_needs_amendment",
+            ),
+        ]
 
     def __str__(self):
         return f"Session {self.number} of plan {self.plan_id}"
@@ -97,6 +119,10 @@ class SessionAmendment(NoDeleteModel):
 
     class Meta:
         ordering = ["at"]
+        triggers = [
+            appendonly.refuse_delete("session amendments"),
+            appendonly.refuse_update("a session amendment cannot be changed; record another amendment"),
+        ]
 
 
 class PreSessionCheck(NoDeleteModel):
@@ -116,6 +142,7 @@ class PreSessionCheck(NoDeleteModel):
 
     class Meta:
         ordering = ["-at"]
+        triggers = [appendonly.refuse_delete("pre-session checks")]
 
 
 class AssessmentKind(models.TextChoices):  # §9
@@ -166,11 +193,15 @@ class Assessment(NoDeleteModel):
     )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
 
     class Meta:
         ordering = ["taken_on", "id"]
         indexes = [models.Index(fields=["plan", "taken_on"])]
+        triggers = [
+            appendonly.refuse_delete("assessments"),
+            appendonly.refuse_update("an assessment cannot be changed; record a new assessment"),
+        ]
 
 
 class PhotoView(models.TextChoices):  # §9 standard views
@@ -192,6 +223,10 @@ class Photo(NoDeleteModel):
 
     class Meta:
         ordering = ["taken_on", "view"]
+        triggers = [
+            appendonly.refuse_delete("photos"),
+            appendonly.refuse_update("a clinical photo cannot be changed; upload a new one"),
+        ]
 
 
 class AdverseEventOutcome(models.TextChoices):
@@ -224,11 +259,20 @@ class AdverseEvent(NoDeleteModel):
     reported_at = models.DateTimeField("reported to the regulator", null=True, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
 
     class Meta:
         ordering = ["-onset_date", "-id"]
         indexes = [models.Index(fields=["outcome", "onset_date"])]
+        # Review, outcome and corrections update the event (with history); whose event it is and who recorded
+        # it, when, never change.
+        triggers = [
+            appendonly.refuse_delete("adverse events"),
+            appendonly.refuse_update(
+                "an adverse event keeps its patient, plan, session and who recorded it when",
+                columns=["patient_id", "plan_id", "session_id", "recorded_by_id", "recorded_at"],
+            ),
+        ]
 
 
     @property
@@ -247,3 +291,7 @@ class AdverseEventNote(NoDeleteModel):
 
     class Meta:
         ordering = ["at"]
+        triggers = [
+            appendonly.refuse_delete("adverse-event notes"),
+            appendonly.refuse_update("an adverse-event note cannot be changed; add another note"),
+        ]

@@ -6,7 +6,7 @@ Each function does a fixed number of queries whatever the number of sessions, ad
 import dataclasses
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -89,10 +89,11 @@ def consent_status(plan: Plan) -> dict:
 
 
 def plans_consent_complete(plan_ids) -> set[int]:
-    """The plans among plan_ids with consent for their modality and for exosome use, in one query."""
+    """The plans among plan_ids (ids, or a subquery selecting them) with consent for their modality and for
+    exosome use, in one query."""
     for_plan = Consent.objects.filter(plan=OuterRef("pk"))
     return set(
-        Plan.objects.filter(pk__in=list(plan_ids))
+        Plan.objects.filter(pk__in=plan_ids if isinstance(plan_ids, QuerySet) else list(plan_ids))
         .filter(Exists(for_plan.filter(text__kind=OuterRef("modality"))))
         .filter(Exists(for_plan.filter(text__kind=ConsentKind.EXOSOME)))
         .values_list("pk", flat=True)
@@ -256,11 +257,6 @@ def plan_page_context(plan: Plan, user, today: dt.date | None = None) -> dict:
         "plan_panels": panels_for("plan", plan, user),
         "today": today,
     }
-
-
-def plan_patient_id(plan_id: int) -> int:
-    """Whose plan this is, for the access log of a plan page served from the page cache (one query)."""
-    return Plan.objects.filter(pk=plan_id).values_list("patient_id", flat=True).get()
 
 
 def plan_for_write(plan_id: int) -> Plan:

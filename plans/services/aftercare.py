@@ -5,7 +5,10 @@ every later print, PDF or email reuses the stored content, so a later text edit 
 received. Stored content is plain text (never HTML): templates escape it.
 """
 
+import functools
+import logging
 import re
+import smtplib
 from pathlib import Path
 
 from django.conf import settings
@@ -37,9 +40,12 @@ ERR_NO_MODALITY = "This session has no modality recorded, so its aftercare canno
 ERR_TEXT_MISSING = "No aftercare text for {section} ({modality}): a manager must add it first."
 ERR_NO_EMAIL = "This patient has no email address on file."
 ERR_NO_EMAIL_CONSENT = "This patient has not agreed to receive email; print the sheet instead."
+ERR_MAIL_FAILED = "The mail server did not accept the email; try again later or print the sheet."
 ERR_STALE_VERSION = "Someone saved version {version} of this text meanwhile: reload the page and edit that one."
 ERR_UNKNOWN_PLACEHOLDER = "Unknown placeholder(s): {names}. Allowed: {allowed}."
 ERR_UNKNOWN_SECTION = "Unknown aftercare section {section!r}."
+
+logger = logging.getLogger(__name__)
 
 # Placeholders a text may contain; filled from the session when the sheet is issued. Anything else in braces
 # is refused when a text is saved, and left as it is if it ever reaches a sheet.
@@ -301,34 +307,48 @@ def aftercare_pdf_filename(sheet: AftercareSheet) -> str:
     return f"aftercare-{slugify(content['patient']['mrn'])}-{content['session']['iso_date']}.pdf"
 
 
-@transaction.atomic
 def aftercare_sheet_email(*, sheet: AftercareSheet, by) -> AftercareSheet:
-    """Email the sheet's PDF to the patient, only where they agreed to email; record when it went."""
-    locked = AftercareSheet.objects.select_for_update(of=("self",)).select_related("session__plan__patient").get(
-        pk=sheet.pk
-    )
-    patient = locked.session.plan.patient
+    """Email the sheet's PDF to the patient, only where they agreed to email; record when it went.
+
+    Rendering the PDF and talking to the mail server happen outside any transaction (transaction.on_commit),
+    so a slow or unreachable mail server never holds a row lock or a transaction open. Called from a view
+    (no transaction open) the mail has gone, or AftercareError says why not, when this returns; called inside a
+    caller's transaction it goes once that commits."""
+    checked = AftercareSheet.objects.select_related("session__plan__patient").get(pk=sheet.pk)
+    patient = checked.session.plan.patient
     if not patient.email:
         raise AftercareError(ERR_NO_EMAIL)
     if not patient.email_consent:
         raise AftercareError(ERR_NO_EMAIL_CONSENT)
-    clinic = locked.content["clinic"]["name"]
+    transaction.on_commit(functools.partial(_aftercare_sheet_send, sheet_id=checked.pk))
+    return checked
+
+
+def _aftercare_sheet_send(*, sheet_id: int) -> None:
+    sheet = AftercareSheet.objects.select_related("session__plan__patient").get(pk=sheet_id)
+    patient = sheet.session.plan.patient
+    if not (patient.email and patient.email_consent):  # withdrawn since the check: send nothing
+        raise AftercareError(ERR_NO_EMAIL_CONSENT if patient.email else ERR_NO_EMAIL)
+    clinic = sheet.content["clinic"]["name"]
     message = EmailMessage(
         subject=_("Your aftercare instructions from %(clinic)s") % {"clinic": clinic},
         body=_(
             "Dear %(name)s,\n\nAttached are the aftercare instructions for your treatment on %(date)s.\n"
             "If you have any questions, call us on %(phone)s.\n\n%(clinic)s"
         ) % {
-            "name": locked.content["patient"]["name"],
-            "date": locked.content["session"]["date"],
-            "phone": locked.content["clinic"]["phone"],
+            "name": sheet.content["patient"]["name"],
+            "date": sheet.content["session"]["date"],
+            "phone": sheet.content["clinic"]["phone"],
             "clinic": clinic,
         },
         to=[patient.email],
     )
-    message.attach(aftercare_pdf_filename(locked), aftercare_sheet_pdf(sheet=locked), "application/pdf")
-    message.send()
-    locked.emailed_at = timezone.now()
-    locked.full_clean()
-    locked.save(update_fields=["emailed_at"])
-    return locked
+    message.attach(aftercare_pdf_filename(sheet), aftercare_sheet_pdf(sheet=sheet), "application/pdf")
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError) as error:
+        logger.warning("aftercare sheet %s: the mail server did not take the email (%s)", sheet_id, type(error).__name__)
+        raise AftercareError(ERR_MAIL_FAILED) from error
+    sheet.emailed_at = timezone.now()
+    sheet.full_clean()
+    sheet.save(update_fields=["emailed_at"])  # one UPDATE in autocommit, after the mail has gone

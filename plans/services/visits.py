@@ -326,10 +326,7 @@ def session_amend(
     changed = [name for name in SESSION_RECORD_FIELDS if before[name] != after[name]]
     if not changed:
         raise ValidationError(ERR_NO_CHANGES)
-    session._history_user = by
-    session._change_reason = f"Amendment: {reason.strip()}"[:100]
     session.full_clean()
-    session.save()
     amendment = SessionAmendment(
         session=session,
         reason=reason.strip(),
@@ -338,7 +335,12 @@ def session_amend(
         by=by,
     )
     amendment.full_clean()
+    # The amendment first: on PostgreSQL a completed session's clinical columns change only in a transaction
+    # that has written an amendment for it (trigger completed_session_needs_amendment, clinic/appendonly.py).
     amendment.save()
+    session._history_user = by
+    session._change_reason = f"Amendment: {reason.strip()}"[:100]
+    session.save()
     return amendment
 
 

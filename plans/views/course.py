@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic.formkit import add_service_errors
-from clinic.pagecache import render_cached
 from clinic.services import access_log_record
 from patients.models import Patient
 from plans import rules
@@ -140,16 +139,10 @@ def plan_edit(request, plan_id):
 
 @permission_required("plans.view_plan", raise_exception=True)
 def plan_detail(request, plan_id):
-    rendered = {}
-
-    def context():
-        plan = rendered["plan"] = selectors.plan_for_page(plan_id)  # 404 for an unknown plan, before the log
-        return selectors.plan_page_context(plan, request.user) | {"override_form": forms.OverrideForm()}
-
-    response = render_cached(request, "plans/course/plan_detail.html", context)
-    # A page served from the cache was rendered for a plan that exists (plans are never deleted).
-    patient = rendered["plan"].patient_id if rendered else selectors.plan_patient_id(plan_id)
-    access_log_record(user=request.user, patients=[patient], path=request.path)
+    plan = selectors.plan_for_page(plan_id)  # 404 for an unknown plan, before the log
+    context = selectors.plan_page_context(plan, request.user) | {"override_form": forms.OverrideForm()}
+    response = render(request, "plans/course/plan_detail.html", context)
+    access_log_record(user=request.user, patients=[plan.patient_id], path=request.path)
     return response
 
 

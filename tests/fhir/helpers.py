@@ -126,7 +126,9 @@ def two_course_patient(*, extra_sessions: int = 0, extra_assessments: int = 0, t
     TreatmentSessionFactory(plan=second, number=2, status="skipped", closed_reason="Patient travelling")
     booked = TreatmentSessionFactory(plan=second, number=3)
     TreatmentSessionFactory(plan=second, number=4)
-    AppointmentFactory(patient=patient, plan=second, session=booked, start=at(16), end=at(16, 11), clinician=osei)
+    hour = 12 if tag else 10  # a second patient's booking must not overlap the same clinician's first
+    AppointmentFactory(patient=patient, plan=second, session=booked, start=at(16, hour), end=at(16, hour + 1),
+                       clinician=osei)
     ConsentFactory(plan=second, text=ConsentTextFactory(kind="nafl", version=1, body="NAFL consent body"),
                    clinician=osei, signed_at=at(-45))
 

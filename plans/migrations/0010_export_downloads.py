@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('plans', '0007_session_sequence_and_window_flags'),
+        ('plans', '0009_clinical_history_append_only'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
