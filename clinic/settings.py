@@ -260,6 +260,10 @@ LOGGING = {
 CLINIC_NAME = env_str("CLINIC_NAME", "Clinic")
 CLINIC_PHONE = env_str("CLINIC_PHONE", "+44 20 7946 0000")
 CLINIC_ADDRESS = env_str("CLINIC_ADDRESS", "")
+# Base of the clinic's own FHIR system URIs (MRN identifiers, score and modality CodeSystems), plans/fhir/ids.py.
+CLINIC_FHIR_BASE = env_str("CLINIC_FHIR_BASE", "https://clinic.example.org/fhir")
+# Bulk FHIR exports (manage.py export_fhir --out) that managers may download: one directory per export.
+FHIR_EXPORT_DIR = Path(env_str("FHIR_EXPORT_DIR", str(BASE_DIR / "exports" / "fhir")))
 PAGE_SIZE = env_int("PAGE_SIZE", 25)
 
 # Thresholds the domain reference tags [U] (uncertain): settings, not constants. Keys are the fields of

@@ -39,6 +39,7 @@ URL_MATRIX: dict[str, dict] = {
     "patients:detail": page(*ALL),
     "patients:edit": page(*ALL),
     "patients:history": page(M),
+    "patients:fhir": page(C, M),
     "patients:confirm_screening": action(C),
     "patients:archive": action(C, M),
     "patients:restore": action(C, M),
@@ -109,4 +110,7 @@ URL_MATRIX: dict[str, dict] = {
     "plans:aftercare_email": action(*ALL),
     "plans:aftercare_texts": page(M),
     "plans:aftercare_text_edit": page(M),
+    # FHIR bulk exports
+    "plans:fhir_exports": page(M),
+    "plans:fhir_export_file": page(M, kwargs={"export": "no-such-export", "filename": "Patient.ndjson"}, status={404}),
 }

@@ -1,7 +1,10 @@
 """All plans URLs, gathered from each area's views module (each defines its own ``urlpatterns``)."""
 
+from plans.fhir import views as fhir
 from plans.views import aftercare, course, scheduling, visits
 
 app_name = "plans"
 
-urlpatterns = course.urlpatterns + visits.urlpatterns + scheduling.urlpatterns + aftercare.urlpatterns
+urlpatterns = (
+    course.urlpatterns + visits.urlpatterns + scheduling.urlpatterns + aftercare.urlpatterns + fhir.urlpatterns
+)

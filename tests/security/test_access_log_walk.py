@@ -57,6 +57,7 @@ LOGGED = {
     "plans:aftercare": ("front_desk", "get"),
     "plans:aftercare_pdf": ("clinician", "get"),
     "plans:aftercare_email": ("front_desk", "post"),
+    "patients:fhir": ("clinician", "get"),
 }
 
 NOT_LOGGED = {
@@ -85,6 +86,10 @@ NOT_LOGGED = {
         "plans:complete", "plans:adverse_event_note", "plans:adverse_event_review", "plans:adverse_event_resolve",
         "plans:lot_recall", "plans:appointment_check_in", "plans:appointment_no_show",
     ], "action, redirects to a logged page"),
+    "plans:fhir_exports": "shows no patient",
+    # The world has no bulk export (404 here); a download logs one row per exported patient, tested in
+    # tests/fhir/test_bulk.py.
+    "plans:fhir_export_file": "tested with an export in tests/fhir/test_bulk.py",
     # Redirects to the pre-session check until one has passed today (tested below, once the check is done).
     "plans:session_record": "redirects until the check passes",
 }
