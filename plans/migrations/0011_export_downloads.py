@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('plans', '0009_clinical_history_append_only'),
+        ('plans', '0010_patient_text_without_source_keys'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
