@@ -112,11 +112,11 @@ def demo_rebuild(*, today: dt.date) -> dict:
     status = demo_status(today=today)
     if status.state is DemoState.OTHER:
         raise DemoRefused(NOT_ONLY_DEMO.format(what=status.other))
-    _empty_database()
+    reset_to_migrated()
     return build_demo(today=today)
 
 
-def _empty_database() -> None:
+def reset_to_migrated() -> None:
     """Every table emptied (Django's flush; the migrations table is kept), then the rows the migrations ship put
     back, so the database is as `migrate` left it."""
     call_command("flush", interactive=False, verbosity=0)  # runs the post-migrate sync: roles and permissions

@@ -55,6 +55,12 @@ LATEST_DATE = dt.date(2199, 12, 31)
 ERR_DATE_RANGE = f"Enter a date between {EARLIEST_DATE:%-d %b %Y} and {LATEST_DATE:%-d %b %Y}."
 
 
+def date_in_app_range(day: dt.date | None) -> None:
+    """Validator for any date a form takes that the app computes with (course starts, adjunct dates)."""
+    if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValidationError(ERR_DATE_RANGE, code="out_of_range")
+
+
 def parse_query_date(value: str) -> dt.date | None:
     """The one parser of dates from query strings: ISO "YYYY-MM-DD" inside EARLIEST_DATE..LATEST_DATE, None for
     an empty value, else ValidationError (a message for the page)."""
@@ -71,8 +77,7 @@ class QueryDateField(forms.DateField):
         if isinstance(value, str) and len(value) > 40:  # a date is 10 characters: don't parse a novel
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         day = super().to_python(value)
-        if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
-            raise ValidationError(self.error_messages["out_of_range"], code="out_of_range")
+        date_in_app_range(day)
         return day
 
 

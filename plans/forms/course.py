@@ -9,7 +9,7 @@ from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.utils import timezone
 
-from clinic.formkit import DateInput, DateTimeInput, capped_formset_factory, row
+from clinic.formkit import DateInput, DateTimeInput, capped_formset_factory, date_in_app_range, row
 from clinic.uploads import DRAWING_PREFIX, drawing_check, image_check, image_decoded
 from plans import rules
 from plans.models import (
@@ -189,8 +189,8 @@ class AdjunctForm(forms.Form):
     agent = forms.ChoiceField(choices=[("", "—")] + rules.AGENT_CHOICES)
     strength = forms.CharField(max_length=40, required=False)
     frequency = forms.CharField(max_length=60, required=False)
-    start_date = forms.DateField(required=False, widget=DateInput(), label="Start")
-    stop_date = forms.DateField(required=False, widget=DateInput(), label="Stop")
+    start_date = forms.DateField(required=False, widget=DateInput(), label="Start", validators=[date_in_app_range])
+    stop_date = forms.DateField(required=False, widget=DateInput(), label="Stop", validators=[date_in_app_range])
     pause_days_before = forms.IntegerField(
         min_value=0, max_value=30, required=False, label="Pause before session (days)",
         help_text="Blank = the usual pause for this agent",
@@ -323,6 +323,7 @@ class PlanForm(DeviceSettingsMixin, forms.ModelForm):
 
     def clean_start_date(self):
         start = self.cleaned_data["start_date"]
+        date_in_app_range(start)  # windows and follow-ups add weeks and months to it
         if self.creating and start and start < timezone.localdate():
             raise forms.ValidationError(ERR_START_IN_PAST)
         return start

@@ -54,6 +54,9 @@ def test_clinician_records_session_lot_mmasi_and_adverse_event(page):
                                                                f"{lot.expiry_date:%Y-%m-%d}")
     page.get_by_label("Needle depth, malar (mm)").fill("0.5")
     page.get_by_label("Treated zones").fill("Full face")
+    # 0.5 mm on the cheeks is above the conservative ceiling for Fitzpatrick IV (S18): the clinician confirms it.
+    page.get_by_text("conservative ceiling for Fitzpatrick IV–VI").first.wait_for()
+    page.get_by_label("I confirm the settings outside the usual range are intended").check()
     page.get_by_role("button", name="Record session").click()
     page.get_by_text("Session recorded.").wait_for()
     page.get_by_role("link", name=f"{lot.product.name} lot EXO-2026-01A").wait_for()

@@ -181,5 +181,5 @@ def test_emptying_puts_back_every_row_the_migrations_ship():
     shipped = {label: n for label, n in _counts().items() if n}
     assert shipped.get("plans.AftercareText"), "run on a freshly migrated database"
     PatientFactory()
-    demo._empty_database()
+    demo.reset_to_migrated()
     assert {label: n for label, n in _counts().items() if n} == shipped

@@ -386,3 +386,28 @@ def test_the_tick_is_on_the_edit_form_only_for_clinicians(clinician_client, fron
     assert 'name="confirm_screening"' in clinician_client.get(f"/patients/{patient.pk}/edit/").content.decode()
     assert 'name="confirm_screening"' not in front_desk_client.get(f"/patients/{patient.pk}/edit/").content.decode()
     assert 'name="confirm_screening"' not in clinician_client.get("/patients/new/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "field, value, saved",
+    [
+        ("start_date", LATEST_DATE.isoformat(), True),
+        ("start_date", (LATEST_DATE + dt.timedelta(days=1)).isoformat(), False),
+        ("start_date", "9999-12-31", False),
+        ("adjuncts-0-start_date", EARLIEST_DATE.isoformat(), True),
+        ("adjuncts-0-start_date", (EARLIEST_DATE - dt.timedelta(days=1)).isoformat(), False),
+        ("adjuncts-0-stop_date", "9999-12-31", False),
+    ],
+)
+def test_plan_dates_outside_the_apps_range_get_a_field_message(frozen, clinician_client, clinician, field, value, saved):
+    """Windows and adjunct durations add weeks and months to these dates: year 9999 gave a 500 (OverflowError)."""
+    plan = make_plan(clinician)
+    before = (plan.start_date, list(PlanAdjunct.objects.filter(plan=plan).values_list("agent", "start_date", "stop_date")))
+    response = clinician_client.post(f"/plans/{plan.pk}/edit/", builder_data(**{field: value}))
+    plan.refresh_from_db()
+    if saved:
+        assert response.status_code == 302
+    else:
+        assert response.status_code == 200 and ERR_DATE_RANGE in response.content.decode()
+        after = (plan.start_date, list(PlanAdjunct.objects.filter(plan=plan).values_list("agent", "start_date", "stop_date")))
+        assert after == before
