@@ -19,44 +19,17 @@ from plans.models import (
     TreatmentSession,
 )
 from plans.models.scheduling import LIVE_APPOINTMENT_STATUSES
-from plans.models.visits import SessionStatus
-from plans.selectors.course import course_timeline, plan_config
+from plans.selectors.course import plan_timeline
 
 
 @dataclasses.dataclass
 class PatientRecord:
     patient: Patient
     plans: list[Plan]  # .adjuncts, .consents, .sessions (with .amendments) prefetched
-    timelines: dict[int, dict]  # plan id → plans.selectors.course.course_timeline(...)
+    timelines: dict[int, dict]  # plan id → plans.selectors.course.plan_timeline(...)
     assessments: list[Assessment]
     adverse_events: list[AdverseEvent]  # .notes prefetched
     today: dt.date
-
-
-def _local_date(moment):
-    return timezone.localdate(moment) if moment else None
-
-
-def _timeline(plan: Plan, appointments: list[Appointment]) -> dict:
-    """The plan's windows as the plan page shows them (plans.selectors.course.plan_timeline), from rows already
-    loaded for every plan at once."""
-    sessions = {s.number: s for s in plan.sessions.all() if s.number <= plan.sessions_planned}
-    performed = {
-        number: _local_date(s.performed_at or s.completed_at)
-        for number, s in sessions.items()
-        if s.status == SessionStatus.COMPLETED and (s.performed_at or s.completed_at)
-    }
-    booked = {}
-    for appointment in appointments:  # ordered by start: the first live booking of a session counts
-        number = appointment.session.number
-        if number <= plan.sessions_planned:
-            booked.setdefault(number, _local_date(appointment.start))
-    timeline = course_timeline(
-        start=plan.start_date, sessions=plan.sessions_planned, interval_days=plan.interval_days,
-        cfg=plan_config(plan), followup_months=plan.followup_months or [], performed=performed, booked=booked,
-    )
-    timeline["booked"] = set(booked)
-    return timeline
 
 
 def patient_record(patient_id: int, *, today: dt.date | None = None) -> PatientRecord:
@@ -113,7 +86,10 @@ def patient_records(patient_ids, *, today: dt.date | None = None) -> list[Patien
         PatientRecord(
             patient=patients[pk],
             plans=by_patient[pk]["plans"],
-            timelines={plan.pk: _timeline(plan, booked_by_plan.get(plan.pk, [])) for plan in by_patient[pk]["plans"]},
+            timelines={
+                plan.pk: plan_timeline(plan, today, live_appointments=booked_by_plan.get(plan.pk, []))
+                for plan in by_patient[pk]["plans"]
+            },
             assessments=by_patient[pk]["assessments"],
             adverse_events=by_patient[pk]["adverse_events"],
             today=today,

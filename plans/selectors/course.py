@@ -190,10 +190,11 @@ def course_timeline(
     return {"windows": schedule.windows, "followups": schedule.followups}
 
 
-def plan_timeline(plan: Plan, today: dt.date | None = None) -> dict:
+def plan_timeline(plan: Plan, today: dt.date | None = None, *, live_appointments=None) -> dict:
     """The course timeline: one row per planned session (status planned/scheduled/done/missed) and follow-ups.
 
-    Uses plan.sessions (prefetched by plan_for_page) plus one query for live appointments.
+    Uses plan.sessions (prefetched by plan_for_page) plus one query for live appointments, unless the caller has
+    loaded them already for many plans at once (`live_appointments`: the plan's live bookings, by start).
     """
     today = today or timezone.localdate()
     sessions = {s.number: s for s in plan.sessions.all() if s.number <= plan.sessions_planned}
@@ -203,7 +204,7 @@ def plan_timeline(plan: Plan, today: dt.date | None = None) -> dict:
         if s.status == SessionStatus.COMPLETED and (s.performed_at or s.completed_at)
     }
     appointments = {}
-    live = (
+    live = live_appointments if live_appointments is not None else (
         Appointment.objects.filter(session__plan=plan, status__in=LIVE_APPOINTMENT_STATUSES)
         .select_related("session")
         .order_by("start")
@@ -218,6 +219,7 @@ def plan_timeline(plan: Plan, today: dt.date | None = None) -> dict:
         cfg=plan_config(plan), performed=performed, booked=booked,
     )
     timeline["rows"] = _rows(timeline["windows"], sessions, appointments, performed, today)
+    timeline["booked"] = set(booked)
     return timeline
 
 
