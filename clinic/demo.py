@@ -17,7 +17,9 @@ DEMO_LOGINS = [("clinician", "clinician"), ("frontdesk", "front_desk"), ("manage
 DEMO_SEED = 20261122
 DEMO_PATIENTS = 48
 # Each module defines seed(ctx: dict) and may add to ctx for the ones after it.
-AREA_STEPS = ["plans.demo.course", "plans.demo.visits", "plans.demo.scheduling", "plans.demo.aftercare"]
+AREA_STEPS = [
+    "plans.demo.course", "plans.demo.visits", "plans.demo.scheduling", "plans.demo.aftercare", "plans.demo.outcomes",
+]
 
 
 def demo_exists() -> bool:

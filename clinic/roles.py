@@ -58,6 +58,8 @@ PERMISSION_MATRIX: dict[str, set[str]] = {
     # aftercare
     "plans.print_aftercare": {CLINICIAN, FRONT_DESK, MANAGER},
     "plans.add_aftercaretext": {MANAGER},
+    # outcomes and product-safety registry (aggregates only)
+    "plans.view_outcomes": {CLINICIAN, MANAGER},
 }
 
 

@@ -106,4 +106,7 @@ URL_MATRIX: dict[str, dict] = {
     "plans:aftercare_email": action(*ALL),
     "plans:aftercare_texts": page(M),
     "plans:aftercare_text_edit": page(M),
+    # outcomes and product-safety registry
+    "plans:outcomes": page(C, M),
+    "plans:outcomes_csv": page(C, M),
 }

@@ -1,7 +1,7 @@
 """All plans URLs, gathered from each area's views module (each defines its own ``urlpatterns``)."""
 
-from plans.views import aftercare, course, scheduling, visits
+from plans.views import aftercare, course, outcomes, scheduling, visits
 
 app_name = "plans"
 
-urlpatterns = course.urlpatterns + visits.urlpatterns + scheduling.urlpatterns + aftercare.urlpatterns
+urlpatterns = course.urlpatterns + visits.urlpatterns + scheduling.urlpatterns + aftercare.urlpatterns + outcomes.urlpatterns

@@ -146,12 +146,16 @@ class Assessment(NoDeleteModel):
         null=True, blank=True, validators=[MinValueValidator(10), MaxValueValidator(70)]
     )
     notes = models.TextField(blank=True)
+    # Which follow-up after the course this is (1, 3 or 6 months after the last session, S16), set by the
+    # service from plans.rules_outcomes.followup_month_for when recorded; None for any other assessment.
+    followup_month = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["taken_on", "id"]
         indexes = [models.Index(fields=["plan", "taken_on"])]
+        permissions = [("view_outcomes", "Can view the clinic's aggregated treatment outcomes")]
 
 
 class PhotoView(models.TextChoices):  # §9 standard views

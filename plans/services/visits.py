@@ -19,13 +19,14 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from plans import rules
-from plans.config import rule_config
+from plans import rules, rules_outcomes
+from plans.config import outcome_config, rule_config
 from plans.models import (
     AdverseEvent,
     AdverseEventNote,
     AdverseEventOutcome,
     Assessment,
+    AssessmentKind,
     ExosomeProduct,
     Lot,
     Photo,
@@ -314,10 +315,25 @@ def assessment_record(
         melasqol_items=list(melasqol_items or []),
         melasqol_total=melasqol_total,
         notes=notes,
+        followup_month=_followup_month(plan, kind, taken_on),
         **{name: components[name] for name in MASI_FIELDS},
     )
     clean_save(assessment, by=by)
     return assessment
+
+
+def _followup_month(plan: Plan, kind: str, taken_on: date) -> int | None:
+    """Tag a follow-up with the 1-, 3- or 6-month time point it is (S16), for the outcomes registry."""
+    if kind != AssessmentKind.FOLLOW_UP:
+        return None
+    last = (
+        plan.sessions.filter(status=SessionStatus.COMPLETED, performed_at__isnull=False)
+        .order_by("-performed_at").values_list("performed_at", flat=True).first()
+    )
+    last_day = timezone.localtime(last).date() if last else None
+    return rules_outcomes.followup_month_for(
+        last_day, taken_on, outcome_config(), months=plan.followup_months or None
+    )
 
 
 # --- photos (§9) -----------------------------------------------------------------------------------------------
