@@ -60,6 +60,7 @@ PERMISSION_MATRIX: dict[str, set[str]] = {
     "plans.add_aftercaretext": {MANAGER},
     # outcomes and product-safety registry (aggregates only)
     "plans.view_outcomes": {CLINICIAN, MANAGER},
+    "plans.export_adverseevents": {MANAGER},  # a period's events and kept reports for an inspector (S58)
 }
 
 

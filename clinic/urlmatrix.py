@@ -109,4 +109,8 @@ URL_MATRIX: dict[str, dict] = {
     # outcomes and product-safety registry
     "plans:outcomes": page(C, M),
     "plans:outcomes_csv": page(C, M),
+    "plans:adverse_event_report_new": action(C),
+    "plans:adverse_event_reported": action(C),
+    "plans:adverse_event_report_pdf": page(C, M),
+    "plans:adverse_events_inspector_export": page(M),
 }

@@ -247,6 +247,20 @@ def lot_signal(
 # =============================================================================
 
 
+# Seriousness criteria: drug/trial standard (S75, 21 CFR 312.32) plus the cosmetics law's additions (S58).
+SERIOUSNESS_CRITERIA = [
+    ("death", "Death"),
+    ("life_threatening", "Life-threatening"),
+    ("hospitalisation", "Inpatient hospitalisation or a longer stay"),
+    ("disability", "Persistent or significant disability"),
+    ("congenital_anomaly", "Congenital anomaly"),
+    ("important_medical_event", "Important medical event needing intervention to prevent one of the above"),
+    ("infection", "Infection (cosmetics, S58)"),
+    ("significant_disfigurement", "Significant disfigurement: serious or persistent rash, 2nd/3rd-degree burn, "
+                                  "persistent change in appearance (cosmetics, S58)"),
+]
+
+
 def is_business_day(day: date, holidays: frozenset[date] | set[date] = frozenset()) -> bool:
     return day.weekday() < 5 and day not in holidays
 

@@ -1,7 +1,10 @@
 """All plans URLs, gathered from each area's views module (each defines its own ``urlpatterns``)."""
 
-from plans.views import aftercare, course, outcomes, scheduling, visits
+from plans.views import aftercare, course, outcomes, reporting, scheduling, visits
 
 app_name = "plans"
 
-urlpatterns = course.urlpatterns + visits.urlpatterns + scheduling.urlpatterns + aftercare.urlpatterns + outcomes.urlpatterns
+urlpatterns = (
+    course.urlpatterns + visits.urlpatterns + scheduling.urlpatterns + aftercare.urlpatterns + outcomes.urlpatterns
+    + reporting.urlpatterns
+)

@@ -31,6 +31,7 @@ def seed(ctx: dict) -> None:
         product = products[index % len(products)]
         start = today - dt.timedelta(days=rng.randint(200, 720))
         _course(patient, modality, product, lots, start, today, rng, staff["clinician"] if index % 3 else staff["clinician2"], index)
+    _serious_events(ctx, today, staff["clinician"])
 
 
 def _historic_lots(products, today) -> list[Lot]:
@@ -88,3 +89,29 @@ def _course(patient, modality, product, lots, start, today, rng, clinician, inde
             plan=plan, kind="follow_up", taken_on=day, components=_improved(baseline, min(1.0, end_severity + drift)),
             by=clinician,
         )
+
+
+def _serious_events(ctx, today, clinician):
+    """The reporting clock (S58): one serious event learned of this week (due in 15 business days), one
+    learned of a month ago and still not reported (overdue), and one reported with its kept report."""
+    from plans.services import reporting
+
+    recent = [p for p in Plan.objects.filter(state=PlanState.COMPLETED).select_related("patient").order_by("-start_date")[:3]]
+    specs = [
+        (3, "bacterial_infection", True, "Impetiginised crusts on both cheeks 4 days after the session.", "Oral flucloxacillin 7 days."),
+        (32, "burn_blister", False, "Grade 3 blistering along the malar passes; painful, limits self-care.", "Silver sulfadiazine; reviewed daily."),
+        (60, "contact_dermatitis_granuloma", True, "Persistent papules at treated sites weeks after the course.", "Intralesional steroid; referred to dermatology."),
+    ]
+    for plan, (days_ago, ae_type, serious, description, action) in zip(recent, specs, strict=False):
+        learned = today - dt.timedelta(days=days_ago)
+        session = plan.sessions.order_by("-number").first()
+        event = services.adverse_event_record(
+            patient=plan.patient, plan=plan, session=session, ae_type=ae_type, onset_date=learned - dt.timedelta(days=1),
+            grade=3, serious=serious, description=description, action_taken=action, by=clinician, learned_on=learned,
+        )
+        if days_ago == 60:
+            reporting.adverse_event_report_generate(event=event, criteria=["significant_disfigurement"], by=clinician)
+            reporting.adverse_event_mark_reported(
+                event=event, reported_at=timezone.make_aware(dt.datetime.combine(learned + dt.timedelta(days=6), dt.time(15))),
+                how="medwatch_online", reference="MW-DEMO-0001", by=clinician,
+            )

@@ -4,6 +4,7 @@ adverse events. None of these is ever deleted (see base.NoDeleteModel); correcti
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from plans.models.base import NoDeleteModel
@@ -11,6 +12,7 @@ from plans.models.base import NoDeleteModel
 __all__ = [
     "TreatmentSession", "SessionStatus", "SessionAmendment", "PreSessionCheck", "Assessment", "AssessmentKind",
     "Photo", "PhotoView", "AdverseEvent", "AdverseEventOutcome", "AdverseEventNote", "MASI_FIELDS",
+    "ReportChannel", "AdverseEventReport",
 ]
 
 
@@ -185,6 +187,14 @@ class AdverseEventOutcome(models.TextChoices):
     RESOLVED_SEQUELAE = "resolved_sequelae", "Resolved with sequelae"
 
 
+class ReportChannel(models.TextChoices):
+    MEDWATCH_ONLINE = "medwatch_online", "MedWatch online (FDA 3500)"
+    EMAIL = "email", "Email to the regulator"
+    POST = "post", "Post"
+    PHONE = "phone", "Phone, confirmed in writing"
+    MANUFACTURER = "manufacturer", "Through the manufacturer (responsible person)"
+
+
 class AdverseEvent(NoDeleteModel):
     """An adverse event (§7). Severity (CTCAE grade, S74) and seriousness (S75, S58) are separate fields."""
 
@@ -207,6 +217,15 @@ class AdverseEvent(NoDeleteModel):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reported_at = models.DateTimeField("reported to the regulator", null=True, blank=True)
+    # The reporting clock (MoCRA, S58): a reportable event is due ae_report_business_days business days after
+    # the clinic learned of it (plans.rules_outcomes.report_due_on); recording how it was reported closes it.
+    learned_on = models.DateField("clinic learned of it on", null=True, blank=True)
+    report_due_on = models.DateField("report due", null=True, blank=True, db_index=True)
+    reported_how = models.CharField("reported how", max_length=20, choices=ReportChannel.choices, blank=True)
+    report_reference = models.CharField("reference received", max_length=120, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -214,6 +233,14 @@ class AdverseEvent(NoDeleteModel):
     class Meta:
         ordering = ["-onset_date", "-id"]
         indexes = [models.Index(fields=["outcome", "onset_date"])]
+        permissions = [("export_adverseevents", "Can export a period's adverse events and reports for an inspector")]
+        constraints = [
+            # A report is recorded with how it went and the reference received, or not at all.
+            models.CheckConstraint(
+                condition=Q(reported_at__isnull=True) | (~Q(reported_how="") & ~Q(report_reference="")),
+                name="ae_reported_with_channel_and_reference",
+            ),
+        ]
 
 
     @property
@@ -222,6 +249,15 @@ class AdverseEvent(NoDeleteModel):
         from plans.rules import ae_is_reportable
 
         return ae_is_reportable(self.grade, self.serious)
+
+    @property
+    def report_overdue(self) -> bool:
+        """Past its report due date and not yet reported (plans.rules_outcomes, S58)."""
+        from django.utils import timezone
+
+        from plans.rules_outcomes import report_is_overdue
+
+        return report_is_overdue(self.report_due_on, timezone.localdate(), self.reported_at is not None)
 
 
 class AdverseEventNote(NoDeleteModel):
@@ -232,3 +268,26 @@ class AdverseEventNote(NoDeleteModel):
 
     class Meta:
         ordering = ["at"]
+
+
+class AdverseEventReport(NoDeleteModel):
+    """A generated report of a reportable adverse event (S58), kept exactly as generated: the PDF bytes and
+    the facts it was built from. Never changed or deleted (the model refuses, and on PostgreSQL a trigger
+    does); a later report of the same event is a new row with the next number."""
+
+    event = models.ForeignKey(AdverseEvent, on_delete=models.PROTECT, related_name="reports")
+    number = models.PositiveSmallIntegerField()
+    content = models.JSONField()
+    pdf = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["event_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["event", "number"], name="unique_ae_report_number")]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("A kept adverse-event report is never changed; generate a new one.")
+        super().save(*args, **kwargs)

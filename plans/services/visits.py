@@ -39,6 +39,7 @@ from plans.models import (
 )
 from plans.models.visits import MASI_FIELDS
 from plans.services import clean_save
+from plans.services.reporting import report_clock_apply
 from plans.services.scheduling import appointments_complete_for_session
 
 ERR_PLAN_NOT_ACTIVE = "Sessions are recorded only on an active course plan."
@@ -418,8 +419,10 @@ def adverse_event_record(
     plan: Plan | None = None,
     session: TreatmentSession | None = None,
     lot: Lot | None = None,
+    learned_on: date | None = None,
 ) -> AdverseEvent:
-    """Against a session (lot from the session) or between sessions of a plan."""
+    """Against a session (lot from the session) or between sessions of a plan. learned_on (default today)
+    starts the reporting clock of a reportable event (S58)."""
     if session is not None:
         plan = session.plan
         lot = session.exosome_lot if lot is None else lot
@@ -439,7 +442,9 @@ def adverse_event_record(
         action_taken=action_taken,
         lot=lot,
         recorded_by=by,
+        learned_on=learned_on,
     )
+    report_clock_apply(event)  # S58: due date of a reportable event
     clean_save(event, by=by)
     return event
 
@@ -513,6 +518,7 @@ def adverse_event_correct(*, event: AdverseEvent, changes: dict, reason: str, by
     changed = [name for name in AE_CORRECTABLE_FIELDS if before[name] != after[name]]
     if not changed:
         raise ValidationError(ERR_NO_CHANGES)
+    report_clock_apply(event)  # a correction can make an event reportable, or no longer
     event._history_user = by
     event._change_reason = f"Correction: {reason.strip()}"[:100]
     event.full_clean()

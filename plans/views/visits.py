@@ -336,11 +336,14 @@ def adverse_event_report(request):
 
 
 def _ae_detail_page(request, event_id, *, note_form=None, resolve_form=None, status=200):
+    from plans.views.reporting import detail_context as reporting_context
+
     event = selectors.adverse_event_detail(event_id)
     return render(
         request, "plans/visits/adverse_event_detail.html",
         {
             "event": event,
+            **reporting_context(event, request.user),
             "history": selectors.adverse_event_history(event),
             "note_form": note_form or forms.AdverseEventNoteForm(action=reverse("plans:adverse_event_note", args=[event.pk])),
             "resolve_form": resolve_form or forms.AdverseEventResolveForm(
