@@ -261,6 +261,17 @@ SERIOUSNESS_CRITERIA = [
 ]
 
 
+# Deliveries that put the product into the skin rather than on it. Exosomes are for topical use on the treated
+# skin (S14, S62, S64); injection outside an approved trial is not permitted (S56, S57).
+INJECTING_DELIVERIES = frozenset({"intradermal_injection", "mesotherapy_injector"})
+TOPICAL_ONLY = "topical_only"
+
+
+def delivery_needs_confirmation(route_labelled: str, delivery: str) -> bool:
+    """A product labelled topical only, delivered by a method that injects it."""
+    return route_labelled == TOPICAL_ONLY and delivery in INJECTING_DELIVERIES
+
+
 def is_business_day(day: date, holidays: frozenset[date] | set[date] = frozenset()) -> bool:
     return day.weekday() < 5 and day not in holidays
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from plans import rules
 from plans.demo.visits import _baseline_components, _improved
-from plans.models import Lot, Plan, PlanAdjunct, PlanState, SessionStatus, TreatmentSession
+from plans.models import ExosomeProduct, Lot, Plan, PlanAdjunct, PlanState, SessionStatus, TreatmentSession
 from plans.services import visits as services
 
 REGISTRY_COURSES = 60
@@ -23,6 +23,7 @@ def seed(ctx: dict) -> None:
     products = sorted({lot.product for lot in (ctx.get("lots") or Lot.objects.select_related("product"))}, key=lambda p: p.pk)
     if not products or not ctx.get("patients"):
         return
+    _regulatory_facts(products)
     lots = _historic_lots(products, today)
     ctx["registry_lots"] = lots
     for index in range(REGISTRY_COURSES):
@@ -32,6 +33,17 @@ def seed(ctx: dict) -> None:
         start = today - dt.timedelta(days=rng.randint(200, 720))
         _course(patient, modality, product, lots, start, today, rng, staff["clinician"] if index % 3 else staff["clinician2"], index)
     _serious_events(ctx, today, staff["clinician"])
+    _troubled_lot(lots, staff["clinician"])
+
+
+def _regulatory_facts(products):
+    """§6: no exosome product is FDA-approved; the clinic uses them topically on treated skin (S56, S57)."""
+    for product in products:
+        ExosomeProduct.objects.filter(pk=product.pk).update(
+            route_labelled="topical_only",
+            regulatory_status="Not FDA-approved; marketed as a cosmetic for topical use",
+            clinic_decision="Topical use on skin treated with an energy device, with written consent; never injected.",
+        )
 
 
 def _historic_lots(products, today) -> list[Lot]:
@@ -115,3 +127,20 @@ def _serious_events(ctx, today, clinician):
                 event=event, reported_at=timezone.make_aware(dt.datetime.combine(learned + dt.timedelta(days=6), dt.time(15))),
                 how="medwatch_online", reference="MW-DEMO-0001", by=clinician,
             )
+
+
+def _troubled_lot(lots, clinician):
+    """One historic lot with more reactions than its siblings (batches vary, S59, S60): prolonged erythema
+    and PIH after a third of its sessions, so the lot list, lot page and dashboard show a rate signal."""
+    lot = max(lots, key=lambda candidate: candidate.sessions.count())
+    sessions = list(lot.sessions.select_related("plan__patient").order_by("performed_at"))
+    for session in sessions[::3]:
+        day = timezone.localtime(session.performed_at).date() + dt.timedelta(days=2)
+        event = services.adverse_event_record(
+            patient=session.plan.patient, session=session, ae_type="pih" if session.number % 2 else "erythema",
+            onset_date=day, grade=2, serious=False, learned_on=day, by=clinician,
+            description="Redness and darkening beyond the expected course; settled with topical care.",
+            action_taken="Energy devices paused; photoprotection and topicals stepped up.",
+        )
+        services.adverse_event_review(event=event, by=clinician)
+        services.adverse_event_resolve(event=event, outcome="resolved", resolved_on=day + dt.timedelta(days=21), by=clinician)

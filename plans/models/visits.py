@@ -24,6 +24,13 @@ class SessionStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+EXOSOME_DELIVERY_CHOICES = [  # plans.rules_outcomes.INJECTING_DELIVERIES name the ones that inject
+    ("topical", "Topical, on the treated skin"),
+    ("intradermal_injection", "Intradermal injection"),
+    ("mesotherapy_injector", "Mesotherapy / needle-free injector"),
+]
+
+
 class TreatmentSession(NoDeleteModel):
     """One session of a course, created with the plan and completed when performed."""
 
@@ -44,6 +51,10 @@ class TreatmentSession(NoDeleteModel):
     )
     exosome_volume_ml = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     exosome_applied = models.CharField("when applied", max_length=60, blank=True)
+    exosome_delivery = models.CharField("how delivered", max_length=30, choices=EXOSOME_DELIVERY_CHOICES, blank=True)
+    # A topical-only product delivered by injection needs an explicit confirmation and a note (S56, S57).
+    delivery_confirmed = models.BooleanField("off-label delivery confirmed", default=False)
+    delivery_note = models.TextField("off-label delivery note", blank=True)
     zones = models.CharField("treated zones", max_length=200, blank=True)
     anaesthetic = models.CharField(max_length=120, blank=True)
     notes = models.TextField(blank=True)

@@ -75,7 +75,10 @@ def _report_content(event: AdverseEvent, criteria: list[str], by, number: int) -
         "exposure": {
             "modality": dict(rules.MODALITY_CHOICES).get(modality, modality),
             "device": (session.device_name if session else "") or (plan.device_name if plan else ""),
-            "delivery": (session.exosome_applied if session else "") or "Topical, on the treated skin",
+            "delivery": ", ".join(filter(None, [
+                session.get_exosome_delivery_display() if session and session.exosome_delivery else "",
+                session.exosome_applied if session else "",
+            ])) or "Not recorded",
             "dates": exposures,
         },
         "event": {

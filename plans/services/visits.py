@@ -51,6 +51,11 @@ ERR_LOT_EXPIRED = "Lot {lot} expired on {expiry:%Y-%m-%d}, before the session da
 ERR_LOT_RECALLED = "Lot {lot} was recalled ({reason}): it cannot be used."
 ERR_WARNINGS_UNCONFIRMED = "Some settings are outside the usual range: tick the confirmation to record them."
 ERR_NO_CHANGES = "Nothing was changed."
+ERR_DELIVERY_UNCONFIRMED = (
+    "This product is labelled for topical use only and the chosen delivery injects it: confirm that this is "
+    "intended."
+)
+ERR_DELIVERY_NOTE = "Write a note on why the product is injected against its topical-only label."
 ERR_REASON_REQUIRED = "Give the reason for this amendment."
 ERR_PERFORMED_IN_FUTURE = "The session cannot be recorded as performed in the future."
 ERR_ASSESSMENT_TARGET = "An assessment belongs to a patient's plan or session."
@@ -67,7 +72,7 @@ ERR_RECALL_REASON = "Give the reason for the recall."
 # What a performed session records; the amendment compares and stores these (before/after).
 SESSION_RECORD_FIELDS = [
     "performed_at", "performed_by", "device_name", "device_settings", "exosome_lot", "exosome_volume_ml",
-    "exosome_applied", "zones", "anaesthetic", "notes",
+    "exosome_applied", "exosome_delivery", "delivery_confirmed", "delivery_note", "zones", "anaesthetic", "notes",
 ]
 # What an adverse-event correction may change.
 AE_CORRECTABLE_FIELDS = ["ae_type", "onset_date", "grade", "serious", "description", "action_taken", "lot"]
@@ -160,6 +165,9 @@ class SessionRecord:
     exosome_lot: Lot | None
     exosome_volume_ml: Decimal | None
     exosome_applied: str = ""
+    exosome_delivery: str = ""
+    delivery_confirmed: bool = False
+    delivery_note: str = ""
     zones: str = ""
     anaesthetic: str = ""
     notes: str = ""
@@ -180,6 +188,12 @@ def _validate_record(modality: str, record: SessionRecord, *, confirm_warnings: 
     lot_error = lot_usability_error(record.exosome_lot, timezone.localdate(record.performed_at))
     if lot_error:
         errors.setdefault("exosome_lot", []).append(lot_error)
+    route = record.exosome_lot.product.route_labelled if record.exosome_lot else ""
+    if rules_outcomes.delivery_needs_confirmation(route, record.exosome_delivery):  # S56, S57
+        if not record.delivery_confirmed:
+            errors.setdefault("delivery_confirmed", []).append(ERR_DELIVERY_UNCONFIRMED)
+        if not record.delivery_note.strip():
+            errors.setdefault("delivery_note", []).append(ERR_DELIVERY_NOTE)
     if errors:
         raise ValidationError(errors)
     return dict(check.warnings)
@@ -534,9 +548,13 @@ def adverse_event_correct(*, event: AdverseEvent, changes: dict, reason: str, by
 
 
 @transaction.atomic
-def product_create(*, name, manufacturer, source, storage_format, storage_rule, by) -> ExosomeProduct:
+def product_create(
+    *, name, manufacturer, source, storage_format, storage_rule, by, route_labelled="topical_only",
+    regulatory_status="", clinic_decision="",
+) -> ExosomeProduct:
     product = ExosomeProduct(
-        name=name, manufacturer=manufacturer, source=source, storage_format=storage_format, storage_rule=storage_rule
+        name=name, manufacturer=manufacturer, source=source, storage_format=storage_format, storage_rule=storage_rule,
+        route_labelled=route_labelled, regulatory_status=regulatory_status, clinic_decision=clinic_decision,
     )
     clean_save(product, by=by)
     return product

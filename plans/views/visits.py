@@ -21,6 +21,7 @@ from clinic.roles import CLINICIAN
 from plans.forms import visits as forms
 from plans.models import AdverseEvent, Lot, Photo, Plan, PlanState, SessionStatus
 from plans.selectors import panels_for
+from plans.selectors import safety
 from plans.selectors import visits as selectors
 from plans.services import visits as services
 
@@ -428,6 +429,7 @@ def adverse_event_correct(request, event_id):
 @permission_required("plans.view_lot", raise_exception=True)
 def lot_list(request):
     page = Paginator(selectors.lots_list(), settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = safety.lots_with_safety_in_order(list(page.object_list))
     return render(request, "plans/visits/lot_list.html", {"page": page, "today": timezone.localdate()})
 
 
@@ -452,6 +454,7 @@ def lot_new(request):
 def lot_detail(request, lot_id):
     require_perm(request, "plans.view_lot")
     context = selectors.lot_where_used(lot_id)
+    context["safety"] = safety.lot_safety(lot_id)
     context["today"] = timezone.localdate()
     context["recall_form"] = forms.RecallForm(action=reverse("plans:lot_recall", args=[lot_id]))
     return render(request, "plans/visits/lot_detail.html", context)
@@ -476,7 +479,8 @@ def lot_recall(request, lot_id):
 
 @permission_required("plans.view_lot", raise_exception=True)
 def product_list(request):
-    return render(request, "plans/visits/product_list.html", {"products": selectors.products_list()})
+    products = safety.products_with_safety(list(selectors.products_list()))
+    return render(request, "plans/visits/product_list.html", {"products": products})
 
 
 @permission_required("plans.add_exosomeproduct", raise_exception=True)
@@ -487,7 +491,9 @@ def product_new(request):
         try:
             product = services.product_create(
                 name=data["name"], manufacturer=data["manufacturer"], source=data["source"],
-                storage_format=data["storage_format"], storage_rule=data["storage_rule"], by=request.user,
+                storage_format=data["storage_format"], storage_rule=data["storage_rule"],
+                route_labelled=data["route_labelled"], regulatory_status=data["regulatory_status"],
+                clinic_decision=data["clinic_decision"], by=request.user,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
