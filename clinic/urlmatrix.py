@@ -113,4 +113,5 @@ URL_MATRIX: dict[str, dict] = {
     "plans:adverse_event_reported": action(C),
     "plans:adverse_event_report_pdf": page(C, M),
     "plans:adverse_events_inspector_export": page(M),
+    "plans:recalls": page(*ALL),
 }

@@ -1,10 +1,10 @@
 """All plans URLs, gathered from each area's views module (each defines its own ``urlpatterns``)."""
 
-from plans.views import aftercare, course, outcomes, reporting, scheduling, visits
+from plans.views import aftercare, course, maintenance, outcomes, reporting, scheduling, visits
 
 app_name = "plans"
 
 urlpatterns = (
     course.urlpatterns + visits.urlpatterns + scheduling.urlpatterns + aftercare.urlpatterns + outcomes.urlpatterns
-    + reporting.urlpatterns
+    + reporting.urlpatterns + maintenance.urlpatterns
 )

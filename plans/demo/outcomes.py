@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from plans import rules
 from plans.demo.visits import _baseline_components, _improved
-from plans.models import ExosomeProduct, Lot, Plan, PlanAdjunct, PlanState, SessionStatus, TreatmentSession
+from plans.models import ExosomeProduct, Lot, ProtocolTemplate, Plan, PlanAdjunct, PlanState, SessionStatus, TreatmentSession
 from plans.services import visits as services
 
 REGISTRY_COURSES = 60
@@ -33,6 +33,7 @@ def seed(ctx: dict) -> None:
         start = today - dt.timedelta(days=rng.randint(200, 720))
         _course(patient, modality, product, lots, start, today, rng, staff["clinician"] if index % 3 else staff["clinician2"], index)
     _serious_events(ctx, today, staff["clinician"])
+    _maintenance_template(staff["manager"])
     _troubled_lot(lots, staff["clinician"])
 
 
@@ -144,3 +145,17 @@ def _troubled_lot(lots, clinician):
         )
         services.adverse_event_review(event=event, by=clinician)
         services.adverse_event_resolve(event=event, outcome="resolved", resolved_on=day + dt.timedelta(days=21), by=clinician)
+
+
+def _maintenance_template(manager):
+    """What "Plan a maintenance course" starts from: optional monthly RF microneedling maintenance (S25)."""
+    from plans.services import course as course_services
+
+    if not ProtocolTemplate.objects.filter(name__istartswith="maintenance").exists():
+        course_services.protocol_template_save(
+            by=manager, name="Maintenance: RF microneedling, monthly × 2", modality=rules.RF_MICRONEEDLING, sessions=2,
+            interval_days=28, device_name="Sylfirm X", followup_months=[1, 3],
+            device_settings={"needle_depth_mm": 1.0, "power_level": 15, "pulse_duration_ms": 100, "pins": 49,
+                             "passes": 2, "electrode_type": "insulated", "cooling": True},
+            notes="Short course after relapse; keep strict photoprotection and intermittent topicals (S25, S50, S78).",
+        )
