@@ -191,7 +191,7 @@ def outcomes_report(courses: list[CourseScores], cfg=None) -> dict:
 # --- charts (server-rendered SVG: prints, needs no JavaScript) ---------------------------------------------------
 
 CHART_W, CHART_H = 640, 280
-LEFT, RIGHT, TOP, BOTTOM = 52, 130, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 52, 190, 16, 40
 CHART_Y_MIN, CHART_Y_MAX = -100, 40  # % change from baseline; improvement is negative
 MODALITY_COLOURS = {rules.MICRONEEDLING: "#0d6efd", rules.NAFL: "#d63384", rules.RF_MICRONEEDLING: "#198754"}
 
