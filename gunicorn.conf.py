@@ -17,3 +17,6 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 # %(U)s is the path WITHOUT the query string: searches (?q=<patient name>) never reach the access log.
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+# A clinician's calendar-feed address (/calendar/<token>.ics) holds the secret that opens it: this logger masks
+# the token in every atom of the format above (clinic/logmask.py).
+logger_class = "clinic.logmask.GunicornLogger"

@@ -1,8 +1,13 @@
+import datetime as dt
+
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import Div, Layout, Submit
 from django import forms
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
+from django.core.validators import MaxValueValidator, MinValueValidator
+
+from patients.models import Patient
 
 from clinic.roles import ROLE_LABELS
 
@@ -53,3 +58,86 @@ class StaffEditForm(forms.Form):
         if password:
             validate_password(password, user=self.user)
         return password
+
+
+# --------------------------------------------------------------------------- audit filters
+
+AUDIT_FIRST_DAY = dt.date(2000, 1, 1)
+AUDIT_LAST_DAY = dt.date(2099, 12, 31)
+ERR_DATE_RANGE = "Choose a date between 2000 and 2099."
+ERR_DATES_REVERSED = "The end date is before the start date."
+ERR_NO_SUCH_MRN = "No patient has that record number."
+ERR_NO_SUCH_STAFF = "Choose a staff member from the list."
+
+
+class _MrnField(forms.ModelChoiceField):
+    def to_python(self, value):
+        return super().to_python(value.strip() if isinstance(value, str) else value)
+
+
+class _StaffField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        name = user.get_full_name()
+        return f"{name} ({user.username})" if name else user.username
+
+
+def _audit_date(label):
+    return forms.DateField(
+        required=False, label=label, widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(AUDIT_FIRST_DAY, ERR_DATE_RANGE), MaxValueValidator(AUDIT_LAST_DAY, ERR_DATE_RANGE)],
+    )
+
+
+class AccessLogFilterForm(forms.Form):
+    """The manager's filters on the access log (a GET form: the address can be bookmarked or linked to)."""
+
+    patient = _MrnField(
+        queryset=Patient.objects.all(), to_field_name="mrn", required=False, label="Patient record number (MRN)",
+        widget=forms.TextInput, error_messages={"invalid_choice": ERR_NO_SUCH_MRN},
+    )
+    user = _StaffField(
+        queryset=User.objects.order_by("last_name", "first_name", "username"), required=False, label="Staff member",
+        error_messages={"invalid_choice": ERR_NO_SUCH_STAFF},
+    )
+    date_from = _audit_date("From")
+    date_to = _audit_date("To (included)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.disable_csrf = True
+        self.helper.form_class = "row g-2 align-items-end"
+        self.helper.field_class = ""
+        self.helper.layout = Layout(
+            Div("patient", css_class="col-md-3"), Div("user", css_class="col-md-3"),
+            Div("date_from", css_class="col-md-2"), Div("date_to", css_class="col-md-2"),
+            Div(Submit("filter", "Filter", css_class="mb-3"), css_class="col-md-2"),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", ERR_DATES_REVERSED)
+        return cleaned
+
+    def filters(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in ("patient", "user", "date_from", "date_to")}
+
+
+class StaffChangeFilterForm(forms.Form):
+    member = _StaffField(
+        queryset=User.objects.order_by("last_name", "first_name", "username"), required=False, label="Staff member",
+        error_messages={"invalid_choice": ERR_NO_SUCH_STAFF},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.disable_csrf = True
+        self.helper.form_class = "row g-2 align-items-end"
+        self.helper.layout = Layout(
+            Div("member", css_class="col-md-4"), Div(Submit("filter", "Show", css_class="mb-3"), css_class="col-md-2"),
+        )

@@ -21,3 +21,10 @@ def safe_next(request, default: str) -> str:
     ):
         return target
     return default
+
+
+def csv_cell(value) -> str:
+    """A value for a CSV cell a spreadsheet will open: one starting with = + - @ is kept as text (formula
+    injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -18,10 +18,11 @@ class AccessLog(models.Model):
     PROTECT still stops the ORM from deleting one that has been viewed, and a row is written only for a patient
     the request has just shown."""
 
+    # Indexed by the two (patient, at) and (user, at) indexes in Meta, not on their own.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                             db_constraint=False)
+                             db_constraint=False, db_index=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="access_log",
-                                db_constraint=False)
+                                db_constraint=False, db_index=False)
     path = models.CharField(max_length=300)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -30,6 +31,46 @@ class AccessLog(models.Model):
     class Meta:
         ordering = ["-at"]
         permissions = [("manage_staff", "Can add and disable staff accounts")]
+        # The manager's filters: one patient's or one staff member's rows, newest first.
+        indexes = [
+            models.Index(fields=["patient", "-at"], name="accesslog_patient_at"),
+            models.Index(fields=["user", "-at"], name="accesslog_user_at"),
+        ]
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The access log is append-only.")
+
+
+class StaffChangeQuerySet(models.QuerySet):
+    def delete(self):
+        raise PermissionError("The staff account log is append-only.")
+
+
+class StaffChange(models.Model):
+    """A change to a staff account (created, disabled, enabled, role changed, password set by a manager): who
+    made it, to whose account, and when. Written by the staff services in clinic/services.py; read by managers
+    on /staff/changes/. Append-only."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Account created"
+        DISABLED = "disabled", "Account disabled"
+        ENABLED = "enabled", "Account enabled"
+        ROLE_CHANGED = "role_changed", "Role changed"
+        PASSWORD_SET = "password_set", "Password set by a manager"
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff_changes")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    detail = models.CharField(max_length=200, blank=True)  # e.g. "Front desk → Manager"; never a password
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = StaffChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.member} by {self.by}"
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The staff account log is append-only.")

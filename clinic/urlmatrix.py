@@ -30,7 +30,9 @@ URL_MATRIX: dict[str, dict] = {
     "staff_list": page(M),
     "staff_new": page(M),
     "staff_edit": page(M),
+    "staff_changes": page(M),
     "access_log": page(M),
+    "access_log_export": page(M),
     # patients
     "patients:list": page(*ALL),
     "patients:new": page(*ALL),
@@ -61,6 +63,7 @@ URL_MATRIX: dict[str, dict] = {
     "plans:session_check": page(C, kwargs={"session_id": "@planned_session_id"}),
     "plans:session_record": page(C, kwargs={"session_id": "@planned_session_id"}, status={200, 302}),  # asks for the check first
     "plans:session_amend": page(C),
+    "plans:session_skip": page(C),
     "plans:session_assessment_new": page(C),
     "plans:session_photo_new": page(C),
     "plans:session_adverse_event_new": page(C),

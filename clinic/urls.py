@@ -14,7 +14,9 @@ urlpatterns = [
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/new/", views.staff_new, name="staff_new"),
     path("staff/<int:user_id>/", views.staff_edit, name="staff_edit"),
+    path("staff/changes/", views.staff_changes, name="staff_changes"),
     path("access-log/", views.access_log, name="access_log"),
+    path("access-log/export.csv", views.access_log_export, name="access_log_export"),
     path("patients/", include("patients.urls")),
     path("", include("plans.urls")),
 ]

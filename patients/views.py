@@ -63,6 +63,7 @@ def patient_edit(request, patient_id):
         _warn_duplicates(request, patient)
         messages.success(request, "Saved.")
         return redirect(patient)
+    access_log_record(user=request.user, patients=[patient], path=request.path)
     return render(request, "patients/patient_form.html", {"form": form, "title": f"Edit {patient.full_name}", "patient": patient})
 
 
@@ -86,7 +87,7 @@ def patient_detail(request, patient_id):
     # A kept page exists only for a patient who exists (patients are archived, never deleted), so a page served
     # from the cache needs no query for the patient; the access is logged either way.
     response = render_cached(request, "patients/patient_detail.html", context)
-    access_log_record(user=request.user, patient_id=patient_id, path=request.path)
+    access_log_record(user=request.user, patients=[patient_id], path=request.path)
     return response
 
 
@@ -122,4 +123,5 @@ def patient_restore(request, patient_id):
 
 def patient_history(request, patient_id):
     patient = _patient_for(request, patient_id, perm="patients.view_patient_history")
+    access_log_record(user=request.user, patients=[patient], path=request.path)
     return render(request, "patients/patient_history.html", {"patient": patient, "entries": selectors.patient_history(patient)})

@@ -909,6 +909,79 @@ def outside_window(window: Window, when: date) -> bool:
     return not window.earliest <= when <= window.latest
 
 
+# --- 6b. SESSION SEQUENCE AND RESCHEDULE CASCADE (helper `sequence`, issue 12) -------------------------------
+# Sessions are performed in order (§9: a course of 3–4 sessions about 4 weeks apart, S13, S16, S63) inside the
+# window around their target (RULE_WINDOW_* settings); a later session's window follows the actual date of the
+# session before it (session_windows), so moving one booking moves the later windows with it.
+
+SESSION_COMPLETED = "completed"
+SESSION_SKIPPED = "skipped"
+SESSION_CANCELLED = "cancelled"
+# An earlier session in one of these states no longer stands in the way of the next one (S13, S16).
+SESSION_CLOSED_STATES = frozenset({SESSION_COMPLETED, SESSION_SKIPPED, SESSION_CANCELLED})
+
+ERR_RECORD_OUT_OF_ORDER = (
+    "Session {earlier} is not recorded yet: record it first, or skip it with a reason, before recording "
+    "session {number}."
+)
+ERR_OUTSIDE_WINDOW_REASON = (
+    "{day:%a %d %b %Y} is outside session {number}'s window ({earliest:%d %b} to {latest:%d %b %Y}): "
+    "give the reason for treating on this day."
+)
+
+
+def record_order_error(number: int, earlier_states: Mapping[int, str]) -> str | None:
+    """Why session ``number`` may not be recorded yet, or None.
+
+    Every earlier session must be recorded, or skipped or cancelled with a reason: spacing between
+    treatments drives healing and response (S13, S16), so a session is never recorded ahead of one that
+    is still to come. ``earlier_states`` maps each earlier session number to its status; a number missing
+    from it counts as not done.
+    """
+    if number < 1:
+        raise ValueError(ERR_SESSION_NUMBER.format(number=number, sessions="n"))
+    for earlier in range(1, number):
+        if earlier_states.get(earlier) not in SESSION_CLOSED_STATES:
+            return ERR_RECORD_OUT_OF_ORDER.format(earlier=earlier, number=number)
+    return None
+
+
+def outside_window_reason_error(window: Window, day: date, reason: str) -> str | None:
+    """Recording outside the window needs a written reason (§9 spacing; RULE_WINDOW_* settings); inside the
+    window (both edges included) nothing extra is asked."""
+    if not outside_window(window, day) or reason.strip():
+        return None
+    return ERR_OUTSIDE_WINDOW_REASON.format(
+        day=day, number=window.number, earliest=window.earliest, latest=window.latest
+    )
+
+
+def later_bookings_outside(windows: Sequence[Window], booked: Mapping[int, date], after: int) -> list[int]:
+    """Numbers of sessions after ``after`` whose booked day now falls outside their (recomputed) window."""
+    by_number = {window.number: window for window in windows}
+    return sorted(
+        number for number, day in booked.items()
+        if number > after and number in by_number and outside_window(by_number[number], day)
+    )
+
+
+def nearest_free_start(
+    preferred: datetime, window: Window, free_starts: Iterable[tuple[date, datetime]]
+) -> datetime | None:
+    """The free start closest in time to ``preferred`` whose clinic day lies inside the window; on a tie the
+    earlier one (the course keeps its rhythm, S13, S16). ``free_starts`` are (clinic day, start) pairs so the
+    caller's time zone decides the day. None when the window has no free start."""
+    best = None
+    for day, start in free_starts:
+        if outside_window(window, day):
+            continue
+        key = (abs(start.timestamp() - preferred.timestamp()), start.timestamp())  # real time, across clock changes
+        if best is None or key < best[0]:
+            best = (key, start)
+    return best[1] if best else None
+# --- end of 6b (helper `sequence`) ----------------------------------------------------------------------------
+
+
 def followup_dates(
     last_session: date, months: Sequence[int] | None = None, cfg: RuleConfig = DEFAULT_CONFIG
 ) -> list[date]:

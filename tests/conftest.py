@@ -6,6 +6,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from tests.clock import pytest_addoption, pytest_configure, pytest_report_header, pytest_unconfigure  # noqa: F401
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 

@@ -64,8 +64,8 @@ class LotFactory(DjangoModelFactory):
 
     product = factory.SubFactory(ExosomeProductFactory)
     number = factory.Sequence(lambda n: f"LOT-{n:05d}")
-    expiry_date = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=365))
-    received_on = factory.LazyFunction(lambda: dt.date.today() - dt.timedelta(days=30))
+    expiry_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=365))
+    received_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=30))
     quantity = 20
 
 
@@ -94,7 +94,7 @@ class PlanFactory(DjangoModelFactory):
     device_settings = factory.LazyFunction(lambda: {"zone_depths_mm": {"forehead": 0.5, "malar": 0.8, "chin": 0.5}, "passes": 3, "speed": 10})
     sessions_planned = 4
     interval_days = 28
-    start_date = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=7))
+    start_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=7))
     exosome_product = factory.SubFactory(ExosomeProductFactory)
     followup_months = factory.LazyFunction(lambda: [1, 3, 6])
     created_by = factory.SubFactory(UserFactory, role="clinician")
@@ -152,7 +152,7 @@ class AssessmentFactory(DjangoModelFactory):
     patient = factory.LazyAttribute(lambda a: a.plan.patient if a.plan else PatientFactory())
     plan = None
     kind = "baseline"
-    taken_on = factory.LazyFunction(dt.date.today)
+    taken_on = factory.LazyFunction(timezone.localdate)
     rater = factory.SubFactory(UserFactory, role="clinician")
     forehead_area, forehead_darkness, forehead_homogeneity = 3, 2, 2
     right_malar_area, right_malar_darkness, right_malar_homogeneity = 4, 3, 2
@@ -170,7 +170,7 @@ class AdverseEventFactory(DjangoModelFactory):
     patient = factory.LazyAttribute(lambda a: a.plan.patient if a.plan else PatientFactory())
     plan = None
     ae_type = "erythema"
-    onset_date = factory.LazyFunction(dt.date.today)
+    onset_date = factory.LazyFunction(timezone.localdate)
     grade = 1
     description = "Redness beyond the expected 72 hours."
     recorded_by = factory.SubFactory(UserFactory, role="clinician")

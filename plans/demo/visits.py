@@ -181,7 +181,8 @@ def _perform(plan, session, day, lots, clinician, rng) -> TreatmentSession:
     )
     if plan.state == PlanState.ACTIVE:
         check = services.pre_session_check_record(session=session, answers=_clear_answers(plan), by=clinician)
-        session = services.session_record(session=session, record=record, confirm_warnings=True, by=clinician)
+        session = services.session_record(session=session, record=record, confirm_warnings=True, by=clinician,
+                                           out_of_window_reason="Demo course: the patient came on this day.")
     else:
         # Completed and stopped courses are history now: write what was done then, as the services would have.
         check = PreSessionCheck.objects.create(session=session, passed=True, by=clinician,

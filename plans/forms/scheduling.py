@@ -117,12 +117,39 @@ class AppointmentForm(_SlotFields):
 
 class RescheduleForm(_SlotFields):
     confirm_outside_window = forms.BooleanField(required=False, label="Move even if outside the session's window")
+    move_later = forms.BooleanField(
+        required=False, initial=True, label="Also move the later sessions of this course by the same offset",
+        help_text="You see each proposed slot before anything moves.",
+    )
+
+    def __init__(self, *args, later_count: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = ["confirm_outside_window"]
+        if later_count:
+            self.fields["move_later"].label = (
+                f"Also move the {later_count} later session{'s' if later_count > 1 else ''} of this course "
+                "by the same offset"
+            )
+            fields.append("move_later")
+        else:
+            del self.fields["move_later"]
+        self.helper = FormHelper()
+        self.helper.layout = Layout(row("date", "time"), row("room", "device", "clinician"), *fields)
+        self.helper.add_input(Submit("save", "Move appointment"))
+
+
+class CascadeRowForm(_SlotFields):
+    """One later booking's proposed slot in a reschedule cascade (shown, posted back as hidden fields)."""
+
+    include = forms.BooleanField(required=False, initial=True, label="Move")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.layout = Layout(row("date", "time"), row("room", "device", "clinician"), "confirm_outside_window")
-        self.helper.add_input(Submit("save", "Move appointment"))
+        for name in ("date", "time", "room", "device", "clinician"):
+            self.fields[name].widget = forms.HiddenInput()
+        if self.data and not self.data.get(self.add_prefix("include")):
+            for name in ("date", "time", "room", "clinician"):
+                self.fields[name].required = False
 
 
 class CancelForm(forms.Form):

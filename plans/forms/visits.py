@@ -145,6 +145,11 @@ class SessionRecordForm(forms.Form):
     confirm_warnings = forms.BooleanField(
         label="I confirm the settings outside the usual range are intended", required=False
     )
+    out_of_window_reason = forms.CharField(
+        label="Reason for treating outside the session's window", required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed only when the day is outside the window shown above; kept with the session.",
+    )
 
     submit_label = "Record session"
 
@@ -170,7 +175,7 @@ class SessionRecordForm(forms.Form):
         self.helper.add_input(Submit("submit", self.submit_label))
 
     def extra_layout(self):
-        return []
+        return [Fieldset("Outside the window?", "out_of_window_reason")]
 
     def device_settings(self) -> dict:
         values = {}
@@ -206,8 +211,22 @@ class SessionAmendForm(SessionRecordForm):
     reason = forms.CharField(label="Reason for the amendment", widget=forms.Textarea(attrs={"rows": 2}))
     submit_label = "Save amendment"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["out_of_window_reason"]  # asked when recording; an amendment has its own reason
+
     def extra_layout(self):
         return [Fieldset("Why", "reason")]
+
+
+class SessionSkipForm(forms.Form):
+    reason = forms.CharField(label="Why is this session skipped?", max_length=1000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Skip this session", css_class="btn-warning"))
 
 
 def session_amend_initial(session) -> dict:
@@ -375,7 +394,7 @@ class AdverseEventForm(forms.Form):
         self.helper.add_input(Submit("submit", self.submit_label))
 
     def extra_layout(self):
-        return []
+        return [Fieldset("Outside the window?", "out_of_window_reason")]
 
 
 class AdverseEventCorrectForm(AdverseEventForm):

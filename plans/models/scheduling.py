@@ -101,6 +101,9 @@ class Appointment(models.Model):
     late_cancellation = models.BooleanField(default=False)
     checked_in_at = models.DateTimeField(null=True, blank=True)
     notes = models.CharField(max_length=300, blank=True)
+    # Set when a session recorded earlier in the course left this booking outside its new window: the front
+    # desk sees it on the dashboard until the booking is moved (or cancelled).
+    window_flagged_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()

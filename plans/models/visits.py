@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 from plans.models.base import NoDeleteModel
 
 __all__ = [
-    "TreatmentSession", "SessionStatus", "SessionAmendment", "PreSessionCheck", "Assessment", "AssessmentKind",
+    "TreatmentSession", "SessionStatus", "SESSION_CLOSED_WITH_REASON", "SessionAmendment", "PreSessionCheck", "Assessment", "AssessmentKind",
     "Photo", "PhotoView", "AdverseEvent", "AdverseEventOutcome", "AdverseEventNote", "MASI_FIELDS",
     "ReportChannel", "AdverseEventReport",
 ]
@@ -22,6 +22,11 @@ class SessionStatus(models.TextChoices):
     COMPLETED = "completed", "Done"
     MISSED = "missed", "Missed"
     CANCELLED = "cancelled", "Cancelled"
+    SKIPPED = "skipped", "Skipped"
+
+
+# Skipped or cancelled: the session will not happen, and says why (rules.SESSION_CLOSED_STATES).
+SESSION_CLOSED_WITH_REASON = [SessionStatus.SKIPPED, SessionStatus.CANCELLED]
 
 
 EXOSOME_DELIVERY_CHOICES = [  # plans.rules_outcomes.INJECTING_DELIVERIES name the ones that inject
@@ -59,11 +64,25 @@ class TreatmentSession(NoDeleteModel):
     anaesthetic = models.CharField(max_length=120, blank=True)
     notes = models.TextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Recorded on a day outside the session's window (§9, RULE_WINDOW_*): the clinician's reason, kept.
+    out_of_window_reason = models.TextField("reason for treating outside the window", blank=True)
+    # Skipped or cancelled: why, who and when (the next session may then be recorded).
+    closed_reason = models.TextField("reason skipped or cancelled", blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["plan_id", "number"]
-        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="unique_session_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="unique_session_number"),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=SESSION_CLOSED_WITH_REASON) | ~models.Q(closed_reason=""),
+                name="closed_session_has_reason",
+            ),
+        ]
         permissions = [("record_session", "Can record a performed session")]
 
     def __str__(self):

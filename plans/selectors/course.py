@@ -31,6 +31,7 @@ SESSION_PLANNED = "planned"
 SESSION_SCHEDULED = "scheduled"
 SESSION_DONE = "done"
 SESSION_MISSED = "missed"
+SESSION_SKIPPED = "skipped"
 
 _SCREENING_FIELDS = [f.name for f in dataclasses.fields(rules.ScreeningAnswers) if f.name != "screening_confirmed_on"]
 
@@ -128,6 +129,8 @@ def _rows(windows, sessions_by_number, appointments_by_number, performed, today)
             status = SESSION_DONE
         elif session is not None and session.status == SessionStatus.MISSED:
             status = SESSION_MISSED
+        elif session is not None and session.status == SessionStatus.SKIPPED:
+            status = SESSION_SKIPPED
         elif appointment is not None:
             status = SESSION_SCHEDULED
         else:
@@ -253,6 +256,11 @@ def plan_page_context(plan: Plan, user, today: dt.date | None = None) -> dict:
         "plan_panels": panels_for("plan", plan, user),
         "today": today,
     }
+
+
+def plan_patient_id(plan_id: int) -> int:
+    """Whose plan this is, for the access log of a plan page served from the page cache (one query)."""
+    return Plan.objects.filter(pk=plan_id).values_list("patient_id", flat=True).get()
 
 
 def plan_for_write(plan_id: int) -> Plan:

@@ -330,7 +330,8 @@ class Proposal:
 class Availability:
     """Rooms, devices, clinicians' hours and live bookings between two dates, loaded once."""
 
-    def __init__(self, first_day: dt.date, last_day: dt.date, *, exclude_appointment_id=None):
+    def __init__(self, first_day: dt.date, last_day: dt.date, *, exclude_appointment_id=None,
+                 exclude_appointment_ids=()):
         self.rooms = list(Room.objects.filter(is_active=True))
         self.devices = list(Device.objects.filter(is_active=True))
         self.hours = defaultdict(list)  # weekday -> [(clinician, start, end)]
@@ -341,8 +342,9 @@ class Availability:
         start, _ = day_bounds(first_day)
         _, end = day_bounds(last_day)
         live = Appointment.objects.filter(status__in=LIVE_APPOINTMENT_STATUSES, start__lt=end, end__gt=start)
-        if exclude_appointment_id:
-            live = live.exclude(pk=exclude_appointment_id)
+        excluded = {pk for pk in (exclude_appointment_id, *exclude_appointment_ids) if pk}
+        if excluded:
+            live = live.exclude(pk__in=excluded)
         for a in live.only("start", "end", "room_id", "device_id", "clinician_id", "patient_id"):
             self.hold(a.start, a.end, room_id=a.room_id, device_id=a.device_id, clinician_id=a.clinician_id,
                       patient_id=a.patient_id)
@@ -359,6 +361,32 @@ class Availability:
              not_before=None):
         """The first slot from first_day to last_day with a clinician at work, a room and (for a session)
         a device that performs the modality, all free; None when there is none."""
+        for _, moment, room, device, clinician in self.free_slots(
+            first_day=first_day, last_day=last_day, minutes=minutes, modality=modality, patient_id=patient_id,
+            prefer_clinician_id=prefer_clinician_id, not_before=not_before,
+        ):
+            return moment, room, device, clinician
+        return None
+
+    def fits(self, moment, *, minutes, room, device, clinician, patient_id) -> bool:
+        """This exact slot: the clinician at work for all of it, and room, device, clinician and patient free."""
+        end = moment + dt.timedelta(minutes=minutes)
+        local_start, local_end = timezone.localtime(moment), timezone.localtime(end)
+        working = local_start.date() == local_end.date() and any(
+            who.pk == clinician.pk and begin <= local_start.time() and local_end.time() <= finish
+            for who, begin, finish in self.hours[local_start.weekday()]
+        )
+        return (
+            working
+            and room is not None and room.is_active and self.free("room", room.pk, moment, end)
+            and (device is None or (device.is_active and self.free("device", device.pk, moment, end)))
+            and self.free("clinician", clinician.pk, moment, end)
+            and self.free("patient", patient_id, moment, end)
+        )
+
+    def free_slots(self, *, first_day, last_day, minutes, modality=None, patient_id, prefer_clinician_id=None,
+                   not_before=None):
+        """Every free slot from first_day to last_day, in order, as (day, start, room, device, clinician)."""
         length = dt.timedelta(minutes=minutes)
         step = dt.timedelta(minutes=SLOT_STEP_MINUTES)
         devices = [d for d in self.devices if modality in (d.modalities or [])] if modality else [None]
@@ -379,9 +407,8 @@ class Availability:
                 room = next((r for r in self.rooms if self.free("room", r.pk, moment, end)), None)
                 device = next((d for d in devices if d is None or self.free("device", d.pk, moment, end)), False)
                 if room is not None and device is not False:
-                    return moment, room, device, clinician
+                    yield day, moment, room, device, clinician
             day += dt.timedelta(days=1)
-        return None
 
 
 def _find_in_window(availability, window, today, **kwargs):
@@ -455,6 +482,132 @@ def propose_course(plan: Plan, *, now: dt.datetime | None = None) -> list[Propos
                                   patient_id=plan.patient_id)
             proposals.append(proposal)
     return proposals
+
+
+# --------------------------------------------------------------------------- reschedule cascade (issue 12)
+
+
+@dataclasses.dataclass
+class CascadeRow:
+    """A later booking of the course and where it would go when an earlier session's booking moves."""
+
+    appointment: Appointment
+    number: int
+    window: rules.Window
+    start: dt.datetime | None = None
+    room: Room | None = None
+    device: Device | None = None
+    clinician: User | None = None
+    kept_offset: bool = False  # True: moved by exactly the same offset; False: nearest free slot, or none
+
+
+def later_session_bookings(appointment: Appointment) -> list[Appointment]:
+    """Booked (not yet attended) sessions of the same course after this one, in session order."""
+    if appointment.kind != AppointmentKind.SESSION or not appointment.session_id or not appointment.plan_id:
+        return []
+    return list(
+        Appointment.objects.filter(
+            plan_id=appointment.plan_id, kind=AppointmentKind.SESSION, status=AppointmentStatus.BOOKED,
+            session__number__gt=appointment.session.number,
+        )
+        .select_related("session", "room", "device", "clinician")
+        .order_by("session__number", "start")
+    )
+
+
+def propose_cascade(appointment: Appointment, *, start: dt.datetime, room, device, clinician,
+                    now: dt.datetime | None = None) -> list[CascadeRow]:
+    """Where each later booking of the course goes when this booking moves to ``start``: the same offset and
+    resources when all are free and the day is inside its new window, otherwise the nearest free slot inside
+    the window (rules.nearest_free_start); None when the window has none. Each window follows the session
+    before it as proposed. Nothing is saved: services.appointment_reschedule_cascade applies the rows."""
+    later = later_session_bookings(appointment)
+    if not later:
+        return []
+    now = now or timezone.now()
+    today = local_date(now)
+    plan = appointment.plan
+    offset = start - appointment.start
+    moving = {appointment.pk} | {a.pk for a in later}
+    sessions = list(plan.sessions.all())
+    others = [
+        a for a in Appointment.objects.filter(plan=plan, session__isnull=False, status__in=LIVE_APPOINTMENT_STATUSES)
+        if a.pk not in moving
+    ]
+    cfg = plan_config(plan)
+    days = [local_date(start), *(local_date(a.start + offset) for a in later)]
+    slack = dt.timedelta(days=cfg.window_before_days + cfg.window_after_days + plan.interval_days)
+    availability = Availability(max(min(days), today), max(days) + slack, exclude_appointment_ids=moving)
+    availability.hold(start, start + (appointment.end - appointment.start), room_id=getattr(room, "pk", None),
+                      device_id=getattr(device, "pk", None), clinician_id=getattr(clinician, "pk", None),
+                      patient_id=appointment.patient_id)
+    extra_booked = {appointment.session.number: local_date(start)}
+    rows = []
+    for booking in later:
+        number = booking.session.number
+        window = windows_for(plan, sessions, others, extra_booked)[number - 1].window
+        row = CascadeRow(booking, number, window)
+        minutes = int((booking.end - booking.start).total_seconds() // 60)
+        preferred = booking.start + offset
+        if (
+            preferred >= now
+            and not rules.outside_window(window, local_date(preferred))
+            and availability.fits(preferred, minutes=minutes, room=booking.room, device=booking.device,
+                                  clinician=booking.clinician, patient_id=booking.patient_id)
+        ):
+            row.start, row.room, row.device, row.clinician = preferred, booking.room, booking.device, booking.clinician
+            row.kept_offset = True
+        else:
+            slots = list(availability.free_slots(
+                first_day=max(window.earliest, today), last_day=window.latest, minutes=minutes,
+                modality=plan.modality, patient_id=booking.patient_id, prefer_clinician_id=booking.clinician_id,
+                not_before=now,
+            ))
+            chosen = rules.nearest_free_start(preferred, window, [(day, moment) for day, moment, *_ in slots])
+            if chosen is not None:
+                # Among equally near slots the free_slots order puts the booking's own clinician first.
+                _, row.start, row.room, row.device, row.clinician = next(s for s in slots if s[1] == chosen)
+        if row.start is not None:
+            availability.hold(row.start, row.start + dt.timedelta(minutes=minutes), room_id=row.room.pk,
+                              device_id=getattr(row.device, "pk", None), clinician_id=row.clinician.pk,
+                              patient_id=booking.patient_id)
+            extra_booked[number] = local_date(row.start)
+        else:
+            extra_booked[number] = local_date(booking.start)  # stays where it is
+        rows.append(row)
+    return rows
+
+
+def window_flagged_bookings(*, now: dt.datetime | None = None, limit: int = 50) -> list[Appointment]:
+    """Bookings a recorded session left outside their new window, still to come, soonest first."""
+    now = now or timezone.now()
+    return list(
+        Appointment.objects.filter(
+            window_flagged_at__isnull=False, status=AppointmentStatus.BOOKED, start__gte=day_bounds(local_date(now))[0]
+        )
+        .select_related("patient", "session")
+        .order_by("start", "id")[:limit]
+    )
+
+
+def session_sequence(session: TreatmentSession, *, today: dt.date | None = None) -> dict:
+    """Which session this is, where its window lies, whether today is inside it, whether an earlier session
+    still stands in the way (rules.record_order_error), and the next step on the session page."""
+    plan = session.plan
+    today = today or timezone.localdate()
+    sessions = list(plan.sessions.all())
+    live = list(Appointment.objects.filter(plan=plan, session__isnull=False, status__in=LIVE_APPOINTMENT_STATUSES))
+    row = next(r for r in windows_for(plan, sessions, live) if r.session.pk == session.pk)
+    order_error = rules.record_order_error(
+        session.number, {s.number: s.status for s in sessions if s.number < session.number}
+    )
+    return {
+        "window": row.window,
+        "of": plan.sessions_planned,
+        "booking": row.appointment,
+        "today_outside": rules.outside_window(row.window, today),
+        "order_error": order_error,
+    }
 
 
 def booking_choices() -> dict:
@@ -561,7 +714,8 @@ def _dashboard_panel(user):
         .select_related("patient", "room", "clinician")
         .order_by("start")
     )
-    return {"schedule_today": today}
+    flagged = window_flagged_bookings() if user.has_perm("plans.change_appointment") else []
+    return {"schedule_today": today, "window_flagged": flagged}
 
 
 register_plan_panel("plans/scheduling/includes/plan_panel.html", _plan_panel)

@@ -33,6 +33,7 @@ ERR_PERFORMED_SESSIONS = (
     "Session {number} has already been performed: the course cannot have fewer than {number} sessions."
 )
 ERR_BOOKED_SESSION = "Session {number} has a live booking: cancel the booking before shortening the course."
+REASON_COURSE_SHORTENED = "Course shortened to {count} sessions."
 ERR_MODALITY_LOCKED = "The modality of an active plan cannot change (consent was given for it)."
 ERR_OVERRIDE_REASON = "Write the reason for proceeding despite this finding."
 ERR_OVERRIDE_UNKNOWN = "There is no finding needing an override with that code on this plan."
@@ -97,14 +98,17 @@ def _sync_sessions(plan: Plan, by) -> None:
         # Cancelling the session would strand its booking; the front desk cancels the booking first.
         raise ValidationError({"sessions_planned": ERR_BOOKED_SESSION.format(number=booked)})
     for number, session in existing.items():
-        if number > plan.sessions_planned and session.status != SessionStatus.CANCELLED:
+        if number > plan.sessions_planned and session.status not in (SessionStatus.CANCELLED, SessionStatus.COMPLETED):
             session.status = SessionStatus.CANCELLED
+            session.closed_reason = REASON_COURSE_SHORTENED.format(count=plan.sessions_planned)
+            session.closed_at, session.closed_by = timezone.now(), by
             session._history_user = by
-            session.save(update_fields=["status"])
+            session.save(update_fields=["status", "closed_reason", "closed_at", "closed_by"])
         elif number <= plan.sessions_planned and session.status == SessionStatus.CANCELLED:
             session.status = SessionStatus.PLANNED
+            session.closed_reason, session.closed_at, session.closed_by = "", None, None
             session._history_user = by
-            session.save(update_fields=["status"])
+            session.save(update_fields=["status", "closed_reason", "closed_at", "closed_by"])
     for number in range(1, plan.sessions_planned + 1):
         if number not in existing:
             session = TreatmentSession(plan=plan, number=number, status=SessionStatus.PLANNED)

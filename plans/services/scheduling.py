@@ -59,6 +59,8 @@ ERR_STATUS = "This appointment is {status}; it cannot be {action}."
 ERR_CHECK_IN_DAY = "A patient can only be checked in on the day of the appointment."
 ERR_NO_SHOW_EARLY = "A no-show can only be recorded once the appointment has started."
 ERR_CANCEL_REASON = "Give a reason for the cancellation."
+ERR_CASCADE_NOT_SESSION = "Only a treatment session's booking moves the later sessions with it."
+ERR_CASCADE_NOT_LATER = "Only later bookings of the same course can move with it."
 ERR_NOTHING_TO_BOOK = "Nothing to book: every session and follow-up is already booked or performed."
 
 
@@ -95,7 +97,7 @@ def _clinician_name(user) -> str:
     return user.get_full_name() or user.username
 
 
-def _check_resources(*, start, end, room, device, clinician, patient, exclude_pk=None) -> None:
+def _check_resources(*, start, end, room, device, clinician, patient, exclude_pk=None, exclude_pks=()) -> None:
     """Raise BookingError when anything the appointment needs is inactive, off duty or already booked."""
     for resource in (room, device):
         if resource is not None and not resource.is_active:
@@ -110,8 +112,9 @@ def _check_resources(*, start, end, room, device, clinician, patient, exclude_pk
     if device is not None:
         clash |= Q(device=device)
     overlapping = Appointment.objects.filter(clash, status__in=LIVE_APPOINTMENT_STATUSES, start__lt=end, end__gt=start)
-    if exclude_pk:
-        overlapping = overlapping.exclude(pk=exclude_pk)
+    excluded = {pk for pk in (exclude_pk, *exclude_pks) if pk}
+    if excluded:
+        overlapping = overlapping.exclude(pk__in=excluded)
     for other in overlapping.only("room_id", "device_id", "clinician_id", "patient_id"):
         if other.room_id == room.pk:
             raise BookingError(ERR_ROOM_BUSY.format(name=room.name))
@@ -256,6 +259,7 @@ def appointment_reschedule(*, appointment: Appointment, start: dt.datetime, room
                          patient=appointment.patient, exclude_pk=appointment.pk)
         appointment.start, appointment.end = start, end
         appointment.room, appointment.device, appointment.clinician = room, device, clinician
+        appointment.window_flagged_at = None  # the desk has dealt with it
         _save(appointment, by=by)
         flagged = []
         if appointment.plan_id:
@@ -264,6 +268,112 @@ def appointment_reschedule(*, appointment: Appointment, start: dt.datetime, room
                 if row.outside_window and row.appointment.pk != appointment.pk
             ]
         return appointment, flagged
+
+
+@dataclasses.dataclass
+class Move:
+    """Where one booking goes in a reschedule cascade."""
+
+    appointment: Appointment
+    start: dt.datetime
+    room: object
+    clinician: object
+    device: object = None
+
+
+def _overlaps(a_start, a_end, b_start, b_end) -> bool:
+    return a_start < b_end and b_start < a_end
+
+
+def _save_order(moves: list[Move], ends: dict[int, dt.datetime]) -> list[Move]:
+    """An order in which no booking lands on a slot another booking of the cascade still holds (the patient is
+    the same, and PostgreSQL checks the exclusion constraints row by row); as given when none exists."""
+    pending, ordered = list(moves), []
+    while pending:
+        for move in pending:
+            new_end = ends[move.appointment.pk]
+            if not any(
+                _overlaps(move.start, new_end, other.appointment.start, other.appointment.end)
+                for other in pending if other is not move
+            ):
+                break
+        else:
+            move = pending[0]
+        pending.remove(move)
+        ordered.append(move)
+    return ordered
+
+
+def appointment_reschedule_cascade(*, appointment: Appointment, start: dt.datetime, room, clinician, by,
+                                   device=None, later: list[Move], confirm_outside_window: bool = False,
+                                   now: dt.datetime | None = None) -> list[Appointment]:
+    """Move a session's booking and later bookings of the same course in one transaction: every move is
+    checked (status, device, window after the moves before it, rooms, devices, clinicians and the patient),
+    then all are saved; if any is refused nothing changes (the row that failed is on the error)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        main = Appointment.objects.select_related("plan", "session").get(pk=appointment.pk)
+        if main.kind != AppointmentKind.SESSION or not main.session_id:
+            raise BookingError(ERR_CASCADE_NOT_SESSION)
+        plan = Plan.objects.select_for_update().get(pk=main.plan_id)
+        locked = {
+            a.pk: a for a in Appointment.objects.select_for_update(of=("self",)).select_related("session")
+            .filter(plan=plan, session__isnull=False).order_by("pk")
+        }
+        moves = [Move(locked[main.pk], start, room, clinician, device)]
+        for move in later:
+            current = locked.get(move.appointment.pk)
+            if current is None or current.session.number <= main.session.number:
+                raise BookingError(ERR_CASCADE_NOT_LATER)
+            moves.append(dataclasses.replace(move, appointment=current))
+        moves.sort(key=lambda m: m.appointment.session.number)
+        moving = {m.appointment.pk for m in moves}
+        if len(moving) != len(moves):
+            raise BookingError(ERR_CASCADE_NOT_LATER)
+        sessions = list(plan.sessions.all())
+        others = [a for a in locked.values() if a.pk not in moving and a.status in LIVE_APPOINTMENT_STATUSES]
+        extra_booked, ends, placed = {}, {}, []
+        for index, move in enumerate(moves):
+            target = move.appointment
+            label = f"Session {target.session.number}: "
+            try:
+                if target.status != AppointmentStatus.BOOKED:
+                    raise BookingError(ERR_STATUS.format(status=target.get_status_display().lower(), action="moved"))
+                if move.start < now:
+                    raise BookingError(ERR_IN_PAST)
+                if move.device is None:
+                    raise BookingError(ERR_DEVICE_REQUIRED)
+                if plan.modality not in (move.device.modalities or []):
+                    raise BookingError(ERR_DEVICE_MODALITY.format(name=move.device.name,
+                                                                  modality=plan.get_modality_display()))
+                day = sel.local_date(move.start)
+                window = sel.windows_for(plan, sessions, others, extra_booked)[target.session.number - 1].window
+                if not confirm_outside_window and rules.outside_window(window, day):
+                    raise OutsideWindow(ERR_OUTSIDE_WINDOW.format(
+                        number=target.session.number, day=day, earliest=window.earliest, latest=window.latest))
+                end = move.start + (target.end - target.start)
+                _check_resources(start=move.start, end=end, room=move.room, device=move.device,
+                                 clinician=move.clinician, patient=target.patient, exclude_pks=moving)
+                if any(_overlaps(move.start, end, s, e) for s, e in placed):
+                    raise BookingError(ERR_PATIENT_BUSY)
+            except BookingError as exc:
+                raise type(exc)(label + exc.message, row=index) from exc
+            placed.append((move.start, end))
+            ends[target.pk] = end
+            extra_booked[target.session.number] = day
+        saved = []
+        for move in _save_order(moves, ends):
+            target = move.appointment
+            target.start, target.end = move.start, ends[target.pk]
+            target.room, target.device, target.clinician = move.room, move.device, move.clinician
+            target.window_flagged_at = None
+            target._change_reason = f"Moved with session {main.session.number} (cascade)"
+            try:
+                _save(target, by=by)
+            except BookingError as exc:
+                raise BookingError(f"Session {target.session.number}: {exc.message}") from exc
+            saved.append(target)
+        return sorted(saved, key=lambda a: a.session.number)
 
 
 def _change_status(appointment_id: int, *, allowed_from, action: str):

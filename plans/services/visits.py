@@ -39,8 +39,10 @@ from plans.models import (
 )
 from plans.models.visits import MASI_FIELDS
 from plans.services import clean_save
+from plans.models import LIVE_APPOINTMENT_STATUSES, Appointment, AppointmentStatus
+from plans.selectors.scheduling import local_date, windows_for
 from plans.services.reporting import report_clock_apply
-from plans.services.scheduling import appointments_complete_for_session
+from plans.services.scheduling import appointment_cancel, appointments_complete_for_session
 
 ERR_PLAN_NOT_ACTIVE = "Sessions are recorded only on an active course plan."
 ERR_SESSION_COMPLETED = "This session is already recorded; change it through an amendment with a reason."
@@ -68,6 +70,8 @@ ERR_AE_RESOLVED_ON_REQUIRED = "Give the date it resolved."
 ERR_DATE_IN_FUTURE = "This date cannot be in the future."
 ERR_LOT_ALREADY_RECALLED = "This lot is already recalled."
 ERR_RECALL_REASON = "Give the reason for the recall."
+ERR_SKIP_REASON = "Give the reason for skipping this session."
+ERR_SKIP_STATUS = "Session {number} is {status}; only a session still to come can be skipped."
 
 # What a performed session records; the amendment compares and stores these (before/after).
 SESSION_RECORD_FIELDS = [
@@ -199,27 +203,103 @@ def _validate_record(modality: str, record: SessionRecord, *, confirm_warnings: 
     return dict(check.warnings)
 
 
-@transaction.atomic
-def session_record(*, session: TreatmentSession, record: SessionRecord, confirm_warnings: bool, by) -> TreatmentSession:
-    """Record what was done; the session becomes completed and from then on changes only by amendment."""
+def _course_locked(session: TreatmentSession) -> tuple[TreatmentSession, list[TreatmentSession], list[Appointment]]:
+    """Lock the plan (as booking does: plan, then session), so two sessions of one course are never recorded
+    or skipped at once; return the locked session, all the course's sessions and its live session bookings."""
+    Plan.objects.select_for_update().filter(pk=session.plan_id).first()
     session = _session_locked(session)
+    sessions = [s if s.pk != session.pk else session for s in TreatmentSession.objects.filter(plan_id=session.plan_id)]
+    live = list(Appointment.objects.filter(
+        plan_id=session.plan_id, session__isnull=False, status__in=LIVE_APPOINTMENT_STATUSES
+    ))
+    return session, sessions, live
+
+
+def _flag_later_bookings(session: TreatmentSession, sessions, live, *, by) -> list[int]:
+    """After a recording, later windows follow its actual date (rules.session_windows keeps the interval);
+    bookings now outside their window are flagged for the front desk, never moved silently."""
+    rows = windows_for(session.plan, sessions, live)
+    booked = {
+        row.session.number: local_date(row.appointment.start) for row in rows
+        if row.appointment is not None and row.appointment.status == AppointmentStatus.BOOKED
+    }
+    numbers = rules.later_bookings_outside([row.window for row in rows], booked, after=session.number)
+    now = timezone.now()
+    for row in rows:
+        if row.session.number in numbers:
+            appointment = row.appointment
+            appointment.window_flagged_at = now
+            appointment._history_user = by
+            appointment._change_reason = f"Outside its window after session {session.number} was recorded"
+            appointment.save(update_fields=["window_flagged_at"])
+    return numbers
+
+
+@transaction.atomic
+def session_record(
+    *, session: TreatmentSession, record: SessionRecord, confirm_warnings: bool, by, out_of_window_reason: str = ""
+) -> TreatmentSession:
+    """Record what was done; the session becomes completed and from then on changes only by amendment.
+
+    Sessions are recorded in order (rules.record_order_error) and a day outside the session's window needs a
+    written reason (rules.outside_window_reason_error), kept with the session. Later bookings left outside
+    their new windows are flagged; their numbers are on the returned session as ``later_outside``."""
+    session, sessions, live = _course_locked(session)
     _require_active_plan(session)
     if session.status == SessionStatus.COMPLETED:
         raise ValidationError(ERR_SESSION_COMPLETED)
     if session.status not in (SessionStatus.PLANNED, SessionStatus.BLOCKED):
         raise ValidationError(ERR_SESSION_CLOSED.format(status=session.get_status_display().lower()))
+    order_error = rules.record_order_error(
+        session.number, {s.number: s.status for s in sessions if s.number < session.number}
+    )
+    if order_error:
+        raise ValidationError(order_error)
     if passing_check_today(session) is None:
         raise ValidationError(ERR_NEEDS_PASSING_CHECK)
     warnings = _validate_record(session.plan.modality, record, confirm_warnings=confirm_warnings)
+    window = next(row.window for row in windows_for(session.plan, sessions, live) if row.session.pk == session.pk)
+    performed_on = timezone.localdate(record.performed_at)
+    reason_error = rules.outside_window_reason_error(window, performed_on, out_of_window_reason)
+    if reason_error:
+        raise ValidationError({"out_of_window_reason": reason_error})
     for name in SESSION_RECORD_FIELDS:
         setattr(session, name, getattr(record, name))
     if warnings:
         session.device_settings = {**record.device_settings, "confirmed_warnings": warnings}
+    session.out_of_window_reason = out_of_window_reason.strip() if rules.outside_window(window, performed_on) else ""
     session.modality = session.plan.modality
     session.status = SessionStatus.COMPLETED
     session.completed_at = timezone.now()
     clean_save(session, by=by)
     appointments_complete_for_session(session=session, by=by)
+    session.later_outside = _flag_later_bookings(session, sessions, live, by=by)
+    return session
+
+
+SKIPPABLE_STATUSES = (SessionStatus.PLANNED, SessionStatus.BLOCKED, SessionStatus.MISSED)
+
+
+@transaction.atomic
+def session_skip(*, session: TreatmentSession, reason: str, by) -> TreatmentSession:
+    """Skip a session still to come, with the reason (kept, with who and when); its open booking is cancelled
+    with the same reason. The next session may then be recorded (rules.SESSION_CLOSED_STATES)."""
+    if not reason.strip():
+        raise ValidationError({"reason": ERR_SKIP_REASON})
+    session, _, _ = _course_locked(session)
+    _require_active_plan(session)
+    if session.status not in SKIPPABLE_STATUSES:
+        raise ValidationError(ERR_SKIP_STATUS.format(number=session.number, status=session.get_status_display().lower()))
+    session.status = SessionStatus.SKIPPED
+    session.closed_reason = reason.strip()
+    session.closed_at = timezone.now()
+    session.closed_by = by
+    session._change_reason = "Skipped"
+    clean_save(session, by=by)
+    for appointment in Appointment.objects.filter(
+        session=session, status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN]
+    ):
+        appointment_cancel(appointment=appointment, reason=f"Session skipped: {reason.strip()}"[:300], by=by)
     return session
 
 

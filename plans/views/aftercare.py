@@ -10,10 +10,12 @@ from django.views.decorators.http import require_POST
 
 from clinic.http import require_perm, safe_next
 from clinic.pagecache import render_cached
+from clinic.services import access_log_record
 from plans import rules
 from plans.forms.aftercare import AftercareTextForm
 from plans.selectors.aftercare import (
     aftercare_session_get,
+    aftercare_session_patient_id,
     aftercare_sheet_for,
     aftercare_text_versions,
     aftercare_texts_current,
@@ -54,9 +56,10 @@ def _patient_can_get_email(session) -> bool:
 
 def aftercare(request, session_id):
     require_perm(request, "plans.print_aftercare")  # before the cache: a kept page is no way around the role
+    rendered = {}
 
     def context():
-        session = aftercare_session_get(session_id=session_id)
+        session = rendered["session"] = aftercare_session_get(session_id=session_id)  # 404 before the log
         sheet, error = _sheet_or_error(request, session)
         return {
             "session": session,
@@ -68,12 +71,19 @@ def aftercare(request, session_id):
         }
 
     # 409 when the sheet cannot be given yet (such answers are never kept).
-    return render_cached(request, "plans/aftercare/print.html", context, status=lambda c: 409 if c["error"] else 200)
+    response = render_cached(request, "plans/aftercare/print.html", context, status=lambda c: 409 if c["error"] else 200)
+    if rendered:
+        patient = rendered["session"].plan.patient_id
+    else:  # served from the cache: rendered earlier for a session that exists (sessions are never deleted)
+        patient = aftercare_session_patient_id(session_id=session_id)
+    access_log_record(user=request.user, patients=[patient], path=request.path)
+    return response
 
 
 def aftercare_pdf(request, session_id):
     session = _session_for_print(request, session_id)
     sheet, error = _sheet_or_error(request, session)
+    access_log_record(user=request.user, patients=[session.plan.patient_id], path=request.path)
     if error:
         return render(request, "plans/aftercare/print.html", {"session": session, "error": error}, status=409)
     response = HttpResponse(aftercare_sheet_pdf(sheet=sheet), content_type="application/pdf")
@@ -85,6 +95,8 @@ def aftercare_pdf(request, session_id):
 def aftercare_email(request, session_id):
     session = _session_for_print(request, session_id)
     sheet, error = _sheet_or_error(request, session)
+    # The sheet (the session's clinical details) leaves the clinic by email: logged like a print.
+    access_log_record(user=request.user, patients=[session.plan.patient_id], path=request.path)
     if sheet is not None:
         try:
             aftercare_sheet_email(sheet=sheet, by=request.user)

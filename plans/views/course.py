@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from clinic.formkit import add_service_errors
 from clinic.pagecache import render_cached
+from clinic.services import access_log_record
 from patients.models import Patient
 from plans import rules
 from plans.forms import course as forms
@@ -90,6 +91,7 @@ def _builder(request, *, patient, plan=None):
         "template": template, "preview": _preview(form, formset, patient, cfg, bound_valid=valid),
         "fitzpatrick_high_risk": (patient.fitzpatrick_type or 6) >= rules.FITZPATRICK_HIGH_PIH_RISK_FROM,
     }
+    access_log_record(user=request.user, patients=[patient], path=request.path)
     return render(request, "plans/course/plan_form.html", context)
 
 
@@ -138,17 +140,24 @@ def plan_edit(request, plan_id):
 
 @permission_required("plans.view_plan", raise_exception=True)
 def plan_detail(request, plan_id):
+    rendered = {}
+
     def context():
-        plan = selectors.plan_for_page(plan_id)
+        plan = rendered["plan"] = selectors.plan_for_page(plan_id)  # 404 for an unknown plan, before the log
         return selectors.plan_page_context(plan, request.user) | {"override_form": forms.OverrideForm()}
 
-    return render_cached(request, "plans/course/plan_detail.html", context)
+    response = render_cached(request, "plans/course/plan_detail.html", context)
+    # A page served from the cache was rendered for a plan that exists (plans are never deleted).
+    patient = rendered["plan"].patient_id if rendered else selectors.plan_patient_id(plan_id)
+    access_log_record(user=request.user, patients=[patient], path=request.path)
+    return response
 
 
 @permission_required("plans.view_plan", raise_exception=True)
 def plan_summary(request, plan_id):
     plan = selectors.plan_for_page(plan_id)
     context = {"plan": plan, "patient": plan.patient, "timeline": selectors.plan_timeline(plan)}
+    access_log_record(user=request.user, patients=[plan.patient_id], path=request.path)
     return render(request, "plans/course/plan_summary.html", context)
 
 
@@ -190,6 +199,7 @@ def plan_stop(request, plan_id):
             return redirect(plan)
         except ValidationError as error:
             add_service_errors(form, error)
+    access_log_record(user=request.user, patients=[plan.patient_id], path=request.path)
     return render(request, "plans/course/plan_stop.html", {"plan": plan, "form": form})
 
 
@@ -233,6 +243,7 @@ def consent_new(request, plan_id, kind):
             return redirect(plan.get_absolute_url() + "#consent")
         except ValidationError as error:
             add_service_errors(form, error)
+    access_log_record(user=request.user, patients=[plan.patient_id], path=request.path)
     return render(request, "plans/course/consent_form.html", {"plan": plan, "text": text, "form": form})
 
 
@@ -240,10 +251,15 @@ def consent_scan(request, consent_id):
     """The scanned paper form, after a role check (media is never served directly)."""
     if not (request.user.has_perm("plans.view_plan") and request.user.has_perm("patients.view_clinical_history")):
         raise PermissionDenied
-    consent = get_object_or_404(Consent, pk=consent_id)
+    consent = get_object_or_404(Consent.objects.select_related("plan"), pk=consent_id)
     if not consent.scanned_form:
         raise Http404
-    return FileResponse(consent.scanned_form.open("rb"), filename=consent.scanned_form.name.rsplit("/", 1)[-1])
+    try:
+        handle = consent.scanned_form.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("Scanned form missing") from exc
+    access_log_record(user=request.user, patients=[consent.plan.patient_id], path=request.path)
+    return FileResponse(handle, filename=consent.scanned_form.name.rsplit("/", 1)[-1])
 
 
 # --- Managers: protocol templates and consent texts ---------------------------------------------------------------

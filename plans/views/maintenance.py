@@ -1,7 +1,8 @@
 """The front desk's recall list: patients due a follow-up after their course, or flagged for a maintenance
 discussion (§9), with contact details and the last reminder sent.
 
-Like the patient list, a list page is not written to the access log; opening a patient's record is."""
+A working list like the day schedule (names, contact details and why to call, no scores), so not written to the
+access log; the record it leads to is logged when opened."""
 
 from django.shortcuts import render
 from django.urls import path

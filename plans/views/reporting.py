@@ -42,7 +42,7 @@ def report_generate(request, event_id):
 def report_pdf(request, report_id):
     require_perm(request, "plans.view_adverseevent")
     report = get_object_or_404(AdverseEventReport.objects.select_related("event"), pk=report_id)
-    access_log_record(user=request.user, patient_id=report.event.patient_id, path=request.path)
+    access_log_record(user=request.user, patients=[report.event.patient_id], path=request.path)
     response = HttpResponse(bytes(report.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="ae-{report.event_id}-report-{report.number}.pdf"'
     response["Cache-Control"] = "private, no-store"
@@ -75,8 +75,7 @@ def inspector_export(request):
     form = PeriodForm(request.GET or None)
     period = form.cleaned_data if form.is_valid() else {}
     archive, patient_ids = selectors.inspector_export(date_from=period.get("date_from"), date_to=period.get("date_to"))
-    for patient_id in patient_ids:
-        access_log_record(user=request.user, patient_id=patient_id, path=request.path)
+    access_log_record(user=request.user, patients=patient_ids, path=request.path)
     response = HttpResponse(archive, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="adverse-events-inspection-{timezone.localdate():%Y%m%d}.zip"'
     response["Cache-Control"] = "private, no-store"

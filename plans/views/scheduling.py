@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.http import require_perm, safe_next
 from clinic.pagecache import render_cached
+from clinic.services import access_log_record
 from patients.models import Patient
 from plans.config import rule_config
 from plans.forms import scheduling as forms
@@ -32,6 +33,7 @@ from plans.services import scheduling as services
 MSG_BOOKED_COURSE = "Booked {count} appointment{s} for {name}: {dates}."
 MSG_BOOKED = "Booked {kind} for {name} on {start:%a %d %b %Y at %H:%M}."
 MSG_MOVED = "Moved to {start:%a %d %b %Y at %H:%M}."
+MSG_MOVED_WITH_LATER = "Moved to {start:%a %d %b %Y at %H:%M}; with it {later}."
 MSG_NOW_OUTSIDE = "Now outside their window (not moved): {sessions}. Review them."
 MSG_CHECKED_IN = "{name} is checked in."
 MSG_NO_SHOW = "{name} recorded as a no-show."
@@ -186,6 +188,7 @@ def _render_book(request, plan, proposals, formset, confirm, *, needs_confirmati
         "needs_confirmation": needs_confirmation,
         "schedule": selectors.plan_schedule(plan),
     }
+    access_log_record(user=request.user, patients=[plan.patient_id], path=request.path)
     return render(request, "plans/scheduling/book_course.html", context)
 
 
@@ -214,19 +217,75 @@ def appointment_new(request, patient_id):
             messages.success(request, MSG_BOOKED.format(kind=appointment.get_kind_display().lower(),
                                                         name=patient.full_name, start=timezone.localtime(appointment.start)))
             return redirect(_back(request, appointment))
+    access_log_record(user=request.user, patients=[patient], path=request.path)
     return render(request, "plans/scheduling/appointment_form.html",
                   {"form": form, "patient": patient, "title": f"Book an appointment for {patient.full_name}"})
+
+
+def _day_of(appointment) -> str:
+    """After a move the desk lands on the day of the new slot, not back on the old one."""
+    return f"{reverse('plans:schedule_day')}?date={selectors.local_date(appointment.start):%Y-%m-%d}"
+
+
+def _cascade_initial(row) -> dict:
+    start = timezone.localtime(row.start) if row.start else None
+    return {"include": start is not None, "date": start.date() if start else None,
+            "time": start.time() if start else None, "room": row.room, "device": row.device,
+            "clinician": row.clinician}
+
+
+def _reschedule_cascade(request, appointment, form):
+    """Step two of a move with the later sessions: each proposed slot is shown; "Move all" applies them and
+    the move itself in one transaction (services.appointment_reschedule_cascade), or nothing moves."""
+    data = form.cleaned_data
+    rows = selectors.propose_cascade(appointment, start=form.start(), room=data["room"], device=data["device"],
+                                     clinician=data["clinician"])
+    applying = "apply" in request.POST
+    row_forms = [
+        forms.CascadeRowForm(request.POST if applying else None, prefix=f"later-{row.appointment.pk}",
+                             initial=_cascade_initial(row))
+        for row in rows
+    ]
+    if applying and all(f.is_valid() for f in row_forms):
+        moves = [
+            services.Move(row.appointment, f.start(), f.cleaned_data["room"], f.cleaned_data["clinician"],
+                          device=f.cleaned_data["device"])
+            for row, f in zip(rows, row_forms, strict=True) if f.cleaned_data.get("include")
+        ]
+        try:
+            moved = services.appointment_reschedule_cascade(
+                appointment=appointment, start=form.start(), room=data["room"], device=data["device"],
+                clinician=data["clinician"], later=moves, by=request.user,
+                confirm_outside_window=data["confirm_outside_window"],
+            )
+        except services.BookingError as exc:
+            messages.error(request, exc.message)
+            row_forms = [forms.CascadeRowForm(prefix=f"later-{row.appointment.pk}", initial=_cascade_initial(row))
+                         for row in rows]
+        else:
+            messages.success(request, MSG_MOVED_WITH_LATER.format(
+                start=timezone.localtime(moved[0].start),
+                later=", ".join(f"session {a.session.number} to {timezone.localtime(a.start):%a %d %b %H:%M}"
+                                for a in moved[1:]) or "none"))
+            return redirect(_day_of(moved[0]))
+    return render(request, "plans/scheduling/reschedule_cascade.html", {
+        "form": form, "appointment": appointment, "patient": appointment.patient,
+        "rows": list(zip(rows, row_forms, strict=True)), "offset": form.start() - appointment.start,
+    })
 
 
 def appointment_reschedule(request, appointment_id):
     appointment = _appointment_for(request, appointment_id)
     start = timezone.localtime(appointment.start)
-    form = forms.RescheduleForm(request.POST or None, initial={
+    later = selectors.later_session_bookings(appointment) if appointment.status == "booked" else []
+    form = forms.RescheduleForm(request.POST or None, later_count=len(later), initial={
         "date": start.date(), "time": start.time(), "room": appointment.room_id, "device": appointment.device_id,
         "clinician": appointment.clinician_id,
     })
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if data.get("move_later"):
+            return _reschedule_cascade(request, appointment, form)
         try:
             moved, flagged = services.appointment_reschedule(
                 appointment=appointment, start=form.start(), room=data["room"], device=data["device"],
@@ -240,7 +299,8 @@ def appointment_reschedule(request, appointment_id):
             if flagged:
                 messages.warning(request, MSG_NOW_OUTSIDE.format(
                     sessions=", ".join(f"session {row.session.number}" for row in flagged)))
-            return redirect(_back(request, moved))
+            return redirect(_day_of(moved))
+    access_log_record(user=request.user, patients=[appointment.patient_id], path=request.path)
     return render(request, "plans/scheduling/appointment_form.html", {
         "form": form, "patient": appointment.patient, "appointment": appointment,
         "title": f"Move {appointment.get_kind_display().lower()} for {appointment.patient.full_name}",
@@ -262,6 +322,7 @@ def appointment_cancel(request, appointment_id):
             else:
                 messages.success(request, MSG_CANCELLED)
             return redirect(_back(request, cancelled))
+    access_log_record(user=request.user, patients=[appointment.patient_id], path=request.path)
     return render(request, "plans/scheduling/appointment_form.html", {
         "form": form, "patient": appointment.patient, "appointment": appointment,
         "title": f"Cancel {appointment.get_kind_display().lower()} for {appointment.patient.full_name}",

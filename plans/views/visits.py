@@ -16,12 +16,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic.formkit import add_service_errors
-from clinic.http import require_perm
+from clinic.http import csv_cell, require_perm
+from clinic.services import access_log_record
 from clinic.roles import CLINICIAN
 from plans.forms import visits as forms
 from plans.models import AdverseEvent, Lot, Photo, Plan, PlanState, SessionStatus
 from plans.selectors import panels_for
 from plans.selectors import safety
+from plans.selectors.scheduling import session_sequence
 from plans.selectors import visits as selectors
 from plans.services import visits as services
 
@@ -31,6 +33,11 @@ MSG_RECORDED = "Session recorded."
 MSG_AMENDED = "Amendment saved; the original values are kept."
 MSG_COMPLETED_USE_AMEND = "This session is already recorded. Changes go through an amendment with a reason."
 MSG_NOT_COMPLETED = "The session is not recorded yet."
+MSG_LATER_OUTSIDE = (
+    "Later bookings now outside their window after this session: {sessions}. The front desk sees them on the "
+    "dashboard to move them."
+)
+MSG_SKIPPED = "Session {number} skipped; the reason is kept with the course."
 
 
 def _session_for(request, session_id, perm="plans.view_treatmentsession"):
@@ -57,9 +64,11 @@ def session_detail(request, session_id):
         "plan": session.plan,
         "patient": session.plan.patient,
         "can_record": request.user.has_perm("plans.record_session"),
+        "sequence": session_sequence(session),
         **selectors.session_page_context(session, request.user),
         "session_panels": panels_for("session", session, request.user),
     }
+    access_log_record(user=request.user, patients=[session.plan.patient_id], path=request.path)
     return render(request, "plans/visits/session_detail.html", context)
 
 
@@ -80,7 +89,9 @@ def session_check(request, session_id):
             return redirect("plans:session_record", session.pk)
         messages.error(request, MSG_CHECK_FAILED)
         return redirect(session)
-    return render(request, "plans/visits/session_check.html", {"session": session, "form": form})
+    access_log_record(user=request.user, patients=[session.plan.patient_id], path=request.path)
+    return render(request, "plans/visits/session_check.html",
+                  {"session": session, "form": form, "sequence": session_sequence(session)})
 
 
 def _record_form(request, session, form_class, initial):
@@ -99,6 +110,10 @@ def session_record(request, session_id):
     if session.plan.state != PlanState.ACTIVE:
         messages.error(request, services.ERR_PLAN_NOT_ACTIVE)
         return redirect(session)
+    sequence = session_sequence(session)
+    if sequence["order_error"]:
+        messages.error(request, sequence["order_error"])
+        return redirect(session)
     if services.passing_check_today(session) is None:
         messages.warning(request, services.ERR_NEEDS_PASSING_CHECK)
         return redirect("plans:session_check", session.pk)
@@ -113,16 +128,38 @@ def session_record(request, session_id):
     form = _record_form(request, session, forms.SessionRecordForm, initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.session_record(
+            recorded = services.session_record(
                 session=session, record=form.to_record(), confirm_warnings=form.cleaned_data["confirm_warnings"],
-                by=request.user,
+                out_of_window_reason=form.cleaned_data["out_of_window_reason"], by=request.user,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, MSG_RECORDED)
+            if recorded.later_outside:
+                messages.warning(request, MSG_LATER_OUTSIDE.format(
+                    sessions=", ".join(f"session {number}" for number in recorded.later_outside)))
             return redirect(session)
-    return render(request, "plans/visits/session_record.html", {"session": session, "form": form, "amend": False})
+    access_log_record(user=request.user, patients=[session.plan.patient_id], path=request.path)
+    return render(request, "plans/visits/session_record.html",
+                  {"session": session, "form": form, "amend": False, "sequence": sequence})
+
+
+def session_skip(request, session_id):
+    """Skip a session still to come, with a reason; the next session may then be recorded."""
+    session = _session_for(request, session_id, "plans.record_session")
+    form = forms.SessionSkipForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_skip(session=session, reason=form.cleaned_data["reason"], by=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, MSG_SKIPPED.format(number=session.number))
+            return redirect(session)
+    access_log_record(user=request.user, patients=[session.plan.patient_id], path=request.path)
+    return render(request, "plans/visits/session_skip.html",
+                  {"session": session, "form": form, "sequence": session_sequence(session)})
 
 
 def session_amend(request, session_id):
@@ -142,6 +179,7 @@ def session_amend(request, session_id):
         else:
             messages.success(request, MSG_AMENDED)
             return redirect(session)
+    access_log_record(user=request.user, patients=[session.plan.patient_id], path=request.path)
     return render(request, "plans/visits/session_record.html", {"session": session, "form": form, "amend": True})
 
 
@@ -164,6 +202,7 @@ def _assessment(request, *, plan, session, kinds, default_kind, back):
         else:
             messages.success(request, f"Assessment saved: MASI {assessment.masi}, mMASI {assessment.mmasi}.")
             return redirect(back)
+    access_log_record(user=request.user, patients=[plan.patient_id], path=request.path)
     return render(
         request, "plans/visits/assessment_form.html",
         {"form": form, "plan": plan, "session": session, "patient": plan.patient, "back": back},
@@ -202,6 +241,7 @@ def _photo(request, *, patient, session, back):
         else:
             messages.success(request, "Photo saved (location and camera data removed).")
             return redirect(back)
+    access_log_record(user=request.user, patients=[patient], path=request.path)
     return render(
         request, "plans/visits/photo_form.html",
         {"form": form, "patient": patient, "session": session, "back": back,
@@ -227,6 +267,7 @@ def photo_file(request, photo_id):
         handle = photo.image.open("rb")
     except FileNotFoundError as exc:
         raise Http404("Photo file missing") from exc
+    access_log_record(user=request.user, patients=[photo.patient_id], path=request.path)
     response = FileResponse(handle, content_type=photo.content_type)
     response["Cache-Control"] = "private, no-store"
     return response
@@ -253,6 +294,7 @@ def _ae_new(request, *, plan, session, back):
         else:
             messages.success(request, "Adverse event recorded. It holds the next session until a clinician reviews it.")
             return redirect("plans:adverse_event", event.pk)
+    access_log_record(user=request.user, patients=[plan.patient_id], path=request.path)
     return render(
         request, "plans/visits/adverse_event_form.html",
         {"form": form, "plan": plan, "session": session, "patient": plan.patient, "back": back},
@@ -283,6 +325,7 @@ def adverse_event_list(request):
     page = Paginator(events, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    access_log_record(user=request.user, patients=[e.patient_id for e in page], path=request.path)
     return render(
         request, "plans/visits/adverse_event_list.html",
         {"page": page, "form": form, "period_query": query.urlencode()},
@@ -295,16 +338,11 @@ CSV_COLUMNS = [
 ]
 
 
-def _csv_safe(value) -> str:
-    # Spreadsheet formula injection: a cell starting with = + - @ is shown as text.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 @permission_required("plans.view_adverseevent", raise_exception=True)
 def adverse_event_export(request):
     _, date_from, date_to = _period(request)
     rows = selectors.adverse_events_report(date_from=date_from, date_to=date_to)
+    access_log_record(user=request.user, patients=[row["event"].patient_id for row in rows], path=request.path)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="adverse-events-{timezone.localdate():%Y%m%d}.csv"'
     response["Cache-Control"] = "private, no-store"
@@ -313,7 +351,7 @@ def adverse_event_export(request):
     for row in rows:
         e = row["event"]
         lot = e.lot
-        writer.writerow([_csv_safe(v) for v in [
+        writer.writerow([csv_cell(v) for v in [
             e.pk, e.patient.mrn, e.onset_date.isoformat(), row["type_label"], e.grade, "yes" if e.serious else "no",
             "yes" if row["reportable"] else "no", e.get_outcome_display(),
             e.resolved_on.isoformat() if e.resolved_on else "",
@@ -329,6 +367,7 @@ def adverse_event_export(request):
 def adverse_event_report(request):
     form, date_from, date_to = _period(request)
     rows = selectors.adverse_events_report(date_from=date_from, date_to=date_to)
+    access_log_record(user=request.user, patients=[row["event"].patient_id for row in rows], path=request.path)
     return render(
         request, "plans/visits/adverse_event_report.html",
         {"rows": rows, "form": form, "date_from": date_from, "date_to": date_to,
@@ -340,6 +379,7 @@ def _ae_detail_page(request, event_id, *, note_form=None, resolve_form=None, sta
     from plans.views.reporting import detail_context as reporting_context
 
     event = selectors.adverse_event_detail(event_id)
+    access_log_record(user=request.user, patients=[event.patient_id], path=request.path)
     return render(
         request, "plans/visits/adverse_event_detail.html",
         {
@@ -420,6 +460,7 @@ def adverse_event_correct(request, event_id):
         else:
             messages.success(request, "Correction saved; the earlier values are kept in the history.")
             return redirect("plans:adverse_event", event.pk)
+    access_log_record(user=request.user, patients=[event.patient_id], path=request.path)
     return render(request, "plans/visits/adverse_event_correct.html", {"form": form, "event": event})
 
 
@@ -455,6 +496,9 @@ def lot_detail(request, lot_id):
     require_perm(request, "plans.view_lot")
     context = selectors.lot_where_used(lot_id)
     context["safety"] = safety.lot_safety(lot_id)
+    # "Where used" names every patient who received the lot, and those with adverse events linked to it (S58).
+    shown = [p.pk for p in context["patients"]] + [e.patient_id for e in context["lot_adverse_events"]]
+    access_log_record(user=request.user, patients=shown, path=request.path)
     context["today"] = timezone.localdate()
     context["recall_form"] = forms.RecallForm(action=reverse("plans:lot_recall", args=[lot_id]))
     return render(request, "plans/visits/lot_detail.html", context)
@@ -508,6 +552,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/check/", session_check, name="session_check"),
     path("sessions/<int:session_id>/record/", session_record, name="session_record"),
     path("sessions/<int:session_id>/amend/", session_amend, name="session_amend"),
+    path("sessions/<int:session_id>/skip/", session_skip, name="session_skip"),
     path("sessions/<int:session_id>/assessments/new/", session_assessment_new, name="session_assessment_new"),
     path("sessions/<int:session_id>/photos/new/", session_photo_new, name="session_photo_new"),
     path("sessions/<int:session_id>/adverse-events/new/", session_adverse_event_new, name="session_adverse_event_new"),

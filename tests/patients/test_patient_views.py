@@ -5,10 +5,12 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from patients import forms as pforms
 from patients.models import Patient
 from tests.factories import PatientFactory
+from tests.clock import clinic_time
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +83,13 @@ def test_clinician_edit_keeps_history_with_who_and_what(clinician_client, clinic
     assert "dr_adams" in page and "Old" in page and "New" in page
 
 
-TODAY = dt.date.today()
+NOW = clinic_time("2026-11-30", "10:30")  # a fixed clinic morning; every date below is built from it
+TODAY = NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock(time_machine):
+    time_machine.move_to(NOW)  # ticks on, so records made one after the other keep their order
 
 
 @pytest.mark.parametrize(
@@ -181,7 +189,7 @@ def test_confirm_screening_is_dated_and_signed(clinician_client, clinician):
     clinician_client.post(f"/patients/{patient.pk}/confirm-screening/")
     patient.refresh_from_db()
     assert patient.screening_confirmed_by == clinician
-    assert patient.screening_confirmed_at.date() == dt.date.today()
+    assert patient.screening_confirmed_at.date() == timezone.localdate()
 
 
 def test_opening_a_patient_is_written_to_the_access_log(clinician_client, clinician):

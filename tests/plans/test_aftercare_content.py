@@ -50,6 +50,7 @@ def completed_session(
         completed_at=performed_at if status == "completed" else None,
         performed_by=UserFactory(role="clinician", first_name="Amelia", last_name="Hart"),
         exosome_lot=_demo_lot() if lot else None,
+        closed_reason="Course shortened." if status in ("cancelled", "skipped") else "",
     )
     if next_at is not None:
         AppointmentFactory(patient=patient, plan=plan, start=next_at, status="booked")
@@ -266,7 +267,7 @@ def test_text_content_is_escaped_and_placeholders_filled(clinician_client, manag
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("status", ["planned", "blocked", "missed", "cancelled"])
+@pytest.mark.parametrize("status", ["planned", "blocked", "missed", "cancelled", "skipped"])
 def test_no_sheet_before_the_session_is_done(front_desk_client, status):
     session = completed_session(status=status)
 

@@ -198,7 +198,9 @@ def test_overlapping_room_refused_for_another_clinician_at_work(world, front_des
     assert Appointment.objects.filter(patient=other_patient, kind="consultation").count() == 1
 
 
-def test_check_in_no_show_and_late_cancellation_from_the_day_view(clinician, front_desk_client):
+def test_check_in_no_show_and_late_cancellation_from_the_day_view(clinician, front_desk_client, time_machine):
+    # Mid-morning, so "3 hours ago" and "5 hours from now" are both on today's page.
+    time_machine.move_to(aware("2026-11-25", "11:00"), tick=False)
     clinic(clinician, **ALL_DAY)
     now = timezone.localtime()
     soon = AppointmentFactory(start=now + dt.timedelta(hours=2), clinician=clinician)
@@ -312,7 +314,7 @@ def test_day_sheet_lists_patients_and_links_aftercare_for_performed_sessions(wor
     assert 'class="navbar' not in content  # printable: no navigation chrome
 
 
-def test_panels_show_bookings_on_patient_and_dashboard(world, front_desk_client, clinician_client):
+def test_panels_show_bookings_on_patient_and_dashboard(world, front_desk, front_desk_client, clinician_client, time_machine):
     plan, a = world["plan"], world["appointment"]
     response = front_desk_client.get(plan.patient.get_absolute_url())
     assert reverse("plans:plan_book", args=[plan.pk]).encode() in response.content
@@ -322,8 +324,9 @@ def test_panels_show_bookings_on_patient_and_dashboard(world, front_desk_client,
     assert b"Upcoming appointments" in response.content
     assert reverse("plans:plan_book", args=[plan.pk]).encode() not in response.content
 
-    today = AppointmentFactory(start=timezone.now() + dt.timedelta(minutes=5) if timezone.localtime().hour < 23 else timezone.now(),
-                               clinician=UserFactory(role="clinician"))
+    time_machine.move_to(aware("2026-11-30", "23:50"), tick=False)  # late evening: still today's list
+    front_desk_client.force_login(front_desk)  # signed in again at the new hour (idle sign-out)
+    today = AppointmentFactory(start=timezone.now() + dt.timedelta(minutes=5), clinician=UserFactory(role="clinician"))
     response = front_desk_client.get("/")
     assert b"Today&#x27;s appointments" in response.content or b"Today's appointments" in response.content
     assert today.patient.full_name.encode() in response.content

@@ -15,8 +15,15 @@ from plans.models import AdverseEvent, AdverseEventNote
 from plans.selectors import visits as selectors
 from plans.services import visits as services
 from tests.factories import AdverseEventFactory, LotFactory, PatientFactory, PlanFactory, TreatmentSessionFactory, UserFactory
+from tests.clock import clinic_time
 
-TODAY = dt.date.today()
+NOW = clinic_time("2026-11-30", "10:30")  # a fixed clinic morning; every date below is built from it
+TODAY = NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock(time_machine):
+    time_machine.move_to(NOW)  # ticks on, so records made one after the other keep their order
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.selectors import dashboard_context
 from plans import rules
@@ -60,7 +61,7 @@ def session(plan):
 
 
 def post_for(comps: dict, **extra) -> dict:
-    return {"kind": "pre_session", "taken_on": dt.date.today().isoformat(), **{k: str(v) for k, v in comps.items()}, **extra}
+    return {"kind": "pre_session", "taken_on": timezone.localdate().isoformat(), **{k: str(v) for k, v in comps.items()}, **extra}
 
 
 @pytest.mark.parametrize("regions, masi, mmasi", HAND_COMPUTED)
@@ -90,7 +91,7 @@ def test_service_range_checks_even_without_the_form(clinician, plan):
     bad = components((7, 2, 2), (3, 2, 2), (3, 2, 2), (1, 1, 1))
     expected = rules.ERR_SCORE_RANGE.format(region="forehead", component="area", maximum=6, value=7)
     with pytest.raises(ValidationError) as exc:
-        services.assessment_record(plan=plan, kind="baseline", taken_on=dt.date.today(), components=bad, by=clinician)
+        services.assessment_record(plan=plan, kind="baseline", taken_on=timezone.localdate(), components=bad, by=clinician)
     assert exc.value.messages == [expected]
     assert not Assessment.objects.exists()
 
@@ -124,7 +125,7 @@ def test_plan_assessment_offers_baseline_and_follow_up(clinician_client, plan):
 
 
 def test_assessment_in_the_future_is_refused(clinician_client, session):
-    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
     response = clinician_client.post(
         reverse("plans:session_assessment_new", args=[session.pk]),
         post_for(components(*((3, 2, 2),) * 4), taken_on=tomorrow),

@@ -9,8 +9,15 @@ from django.utils import timezone
 from plans.models import ExosomeProduct, Lot
 from plans.services import visits as services
 from tests.factories import AdverseEventFactory, ExosomeProductFactory, LotFactory, PlanFactory, TreatmentSessionFactory
+from tests.clock import clinic_time
 
-TODAY = dt.date.today()
+NOW = clinic_time("2026-11-30", "10:30")  # a fixed clinic morning; every date below is built from it
+TODAY = NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock(time_machine):
+    time_machine.move_to(NOW)  # ticks on, so records made one after the other keep their order
 
 
 def used_in(lot, count, *, status="completed"):

@@ -32,14 +32,15 @@ def objects(db):
     out = io.BytesIO()
     Image.new("RGB", (8, 8)).save(out, "JPEG")
     photo = services.photo_upload(
-        patient=plan.patient, session=done, view="front", taken_on=dt.date.today(),
+        patient=plan.patient, session=done, view="front", taken_on=timezone.localdate(),
         upload=SimpleUploadedFile("p.jpg", out.getvalue(), "image/jpeg"), by=doctor,
     )
     event = AdverseEventFactory(patient=plan.patient, plan=plan, session=done, lot=lot)
     return {"plan": plan, "planned": planned, "done": done, "lot": lot, "photo": photo, "event": event}
 
 
-# (url name, object key, method, data, roles allowed)
+# (url name, object key, method, data, roles allowed); data that holds a date is built when the test runs, not
+# when it is collected, so a run that passes midnight still posts "today".
 LADDER = [
     ("session", "planned", "get", None, ALL),
     ("session_check", "planned", "get", None, {CLINICIAN}),
@@ -58,7 +59,7 @@ LADDER = [
     ("adverse_event", "event", "get", None, STAFF),
     ("adverse_event_note", "event", "post", {"note": "Follow-up call"}, {CLINICIAN}),
     ("adverse_event_review", "event", "post", {}, {CLINICIAN}),
-    ("adverse_event_resolve", "event", "post", {"outcome": "resolved", "resolved_on": dt.date.today().isoformat()}, {CLINICIAN}),
+    ("adverse_event_resolve", "event", "post", lambda: {"outcome": "resolved", "resolved_on": timezone.localdate().isoformat()}, {CLINICIAN}),
     ("adverse_event_correct", "event", "get", None, {CLINICIAN}),
     ("lots", None, "get", None, STAFF),
     ("lot_new", None, "get", None, STAFF),
@@ -72,6 +73,7 @@ LADDER = [
 @pytest.mark.parametrize("name, key, method, data, allowed", LADDER, ids=[row[0] for row in LADDER])
 def test_permission_ladder(role_clients, objects, name, key, method, data, allowed):
     url = reverse(f"plans:{name}", args=[objects[key].pk] if key else [])
+    data = data() if callable(data) else data
     call = lambda client: getattr(client, method)(url, data or {})  # noqa: E731
 
     anonymous = call(role_clients["anonymous"])

@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import ExifTags, Image
 
 from plans.models import Photo
@@ -51,7 +52,7 @@ def session(db):
 def upload(client, session, data: bytes, name="face.jpg", content_type="image/jpeg", view="front"):
     return client.post(
         reverse("plans:session_photo_new", args=[session.pk]),
-        {"view": view, "taken_on": dt.date.today().isoformat(), "image": SimpleUploadedFile(name, data, content_type)},
+        {"view": view, "taken_on": timezone.localdate().isoformat(), "image": SimpleUploadedFile(name, data, content_type)},
     )
 
 

@@ -23,7 +23,7 @@ def test_session_page_query_budget(clinician_client, clinician, django_assert_ma
         SessionAmendment.objects.create(session=session, reason=f"r{index}", before={"notes": ""}, after={"notes": "x"}, by=clinician)
         AssessmentFactory(plan=plan, patient=plan.patient, session=session, kind="pre_session", rater=clinician)
         AdverseEventFactory(patient=plan.patient, plan=plan, session=session, recorded_by=clinician)
-        photo = Photo(patient=plan.patient, session=session, taken_on=dt.date.today(), view="front",
+        photo = Photo(patient=plan.patient, session=session, taken_on=timezone.localdate(), view="front",
                       content_type="image/jpeg", uploaded_by=clinician)
         photo.image.save(f"s{index}.jpg", ContentFile(b"x"), save=False)
         photo.save()

@@ -29,7 +29,8 @@ BASE_SETTINGS = {
 
 
 def make_session(modality=rules.MICRONEEDLING, *, state="active", patient=None, number=1):
-    plan = PlanFactory(state=state, modality=modality, patient=patient or PatientFactory(), device_settings={})
+    plan = PlanFactory(state=state, modality=modality, patient=patient or PatientFactory(), device_settings={},
+                       start_date=timezone.localdate())  # session 1 due today: inside its window
     return TreatmentSessionFactory(plan=plan, number=number)
 
 
@@ -234,7 +235,7 @@ def test_confirmed_warnings_are_kept_with_the_settings(clinician_client, clinici
 @pytest.mark.parametrize(
     "lot_kwargs, message_start",
     [
-        ({"expiry_date": dt.date.today() - dt.timedelta(days=1)}, "Lot LOT-EXP expired on"),
+        ({"expiry_date": timezone.localdate() - dt.timedelta(days=1)}, "Lot LOT-EXP expired on"),
         ({"recalled_at": timezone.now(), "recall_reason": "sterility failure"}, "Lot LOT-EXP was recalled (sterility failure)"),
     ],
 )
@@ -365,7 +366,7 @@ def test_amendment_keeps_a_lot_recalled_after_use_but_refuses_a_new_bad_lot(clin
     url = reverse("plans:session_amend", args=[completed.pk])
     ok = clinician_client.post(url, {**record_post(clinician, lot, notes="Added detail."), "reason": "more detail"})
     assert ok.status_code == 302
-    expired = LotFactory(expiry_date=dt.date.today() - dt.timedelta(days=400))
+    expired = LotFactory(expiry_date=timezone.localdate() - dt.timedelta(days=400))
     bad = clinician_client.post(url, {**record_post(clinician, expired, notes="Added detail."), "reason": "lot fix"})
     assert bad.status_code == 200 and "exosome_lot" in bad.context["form"].errors
     completed.refresh_from_db()

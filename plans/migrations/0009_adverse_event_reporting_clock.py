@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('patients', '0003_patient_search_indexes'),
-        ('plans', '0007_assessment_followup_month_outcomes'),
+        ('plans', '0008_assessment_followup_month_outcomes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

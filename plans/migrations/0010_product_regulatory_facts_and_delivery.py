@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('plans', '0008_adverse_event_reporting_clock'),
+        ('plans', '0009_adverse_event_reporting_clock'),
     ]
 
     operations = [

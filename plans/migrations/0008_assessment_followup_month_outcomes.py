@@ -28,7 +28,7 @@ def tag_existing_followups(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('plans', '0006_course_protocol_templates_v1'),
+        ('plans', '0007_session_sequence_and_window_flags'),
     ]
 
     operations = [
