@@ -8,6 +8,7 @@ from datetime import date
 
 from django.utils import timezone
 
+from clinic.http import csv_cell
 from clinic.selectors import register_panel
 from plans import rules_outcomes
 from plans.config import outcome_config
@@ -54,12 +55,6 @@ INSPECTOR_CSV_COLUMNS = [
 ]
 
 
-def _csv_safe(value) -> str:
-    # Spreadsheet formula injection: a cell starting with = + - @ is shown as text.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 def inspector_export(*, date_from: date | None, date_to: date | None) -> tuple[bytes, list[int]]:
     """A ZIP of every adverse event with onset in the period (CSV) and every report kept for them (PDF, as
     generated). Returns the ZIP and the patients it names, for the access log. Three queries."""
@@ -77,7 +72,7 @@ def inspector_export(*, date_from: date | None, date_to: date | None) -> tuple[b
         for row in rows:
             e, lot = row["event"], row["event"].lot
             kept = by_event.get(e.pk, [])
-            writer.writerow([_csv_safe(v) for v in [
+            writer.writerow([csv_cell(v) for v in [
                 e.pk, e.patient.mrn, e.learned_on or "", e.onset_date.isoformat(), row["type_label"], e.grade,
                 "yes" if e.serious else "no", "yes" if row["reportable"] else "no", e.report_due_on or "",
                 timezone.localtime(e.reported_at).strftime("%Y-%m-%d %H:%M") if e.reported_at else "",

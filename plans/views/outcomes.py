@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
-from clinic.http import require_perm
+from clinic.http import csv_cell, require_perm
 from plans.forms.outcomes import CourseStartPeriodForm
 from plans.selectors import outcomes as selectors
 
@@ -34,7 +34,9 @@ def outcomes_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="outcomes-{timezone.localdate():%Y%m%d}.csv"'
     response["Cache-Control"] = "private, no-store"
-    csv.writer(response).writerows(selectors.outcomes_csv_rows(report))
+    # Labels (a product's name is typed by staff) are kept as text; the numbers, negative ones too, stay numbers.
+    rows = selectors.outcomes_csv_rows(report)
+    csv.writer(response).writerows([[csv_cell(v) for v in row[:3]] + row[3:] for row in rows])
     return response
 
 

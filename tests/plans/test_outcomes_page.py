@@ -107,6 +107,7 @@ def test_csv_is_the_aggregated_table_only(clinician, manager_client):
     by_group = {(row[0], row[1], row[2]): row for row in rows[1:]}
     assert by_group[("All courses", "All", "End of course")][3:9] == ["13", "13", "8", "61.5", "35.5", "82.3"]
     assert by_group[("Modality", "Non-ablative fractional laser", "End of course")][6] == ""  # suppressed
+    assert by_group[("Modality", "Microneedling", "End of course")][9] == "-45.0"  # a number, not text
     text = response.content.decode()
     for plan in plans[:3]:
         assert plan.patient.mrn not in text and plan.patient.last_name not in text
