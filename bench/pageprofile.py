@@ -35,7 +35,7 @@ CATEGORIES = [  # (label, substrings of the file path), first match wins
     ("templates and forms", ["/django/template/", "/django/templatetags/", "/crispy_forms/", "/crispy_bootstrap5/",
                              "/django/forms/", "/django/utils/html", "/django/utils/safestring", "/django/utils/formats",
                              "/django/utils/dateformat", "/django/utils/numberformat"]),
-    ("app code (clinic, patients, plans)", ["/work/main/clinic/", "/work/main/patients/", "/work/main/plans/"]),
+    ("app code (clinic, patients, plans)", [f"{BENCH.parent}/clinic/", f"{BENCH.parent}/patients/", f"{BENCH.parent}/plans/"]),
     ("rest of Django and middleware", ["/django/", "/whitenoise/", "/django_htmx/", "/simple_history/", "/axes/"]),
 ]
 

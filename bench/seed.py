@@ -49,6 +49,9 @@ SESSIONS = 4
 CHUNK = 5000
 BATCH = 2000
 PASSWORD = "bench-clinic-not-secret"
+# The append-only triggers (clinic/appendonly.py) Seeder.backdate() sets aside, by name, to give seeded rows the
+# times a real clinic would have; no other seeding step rewrites a clinical row.
+BACKDATE_SETS_ASIDE = ("plans.AdverseEvent:append_only_no_update", "plans.Assessment:append_only_no_update")
 
 FIRST_NAMES = (
     "Olivia Amelia Isla Ava Mia Sophia Grace Lily Freya Emily Ivy Ella Rosie Evie Florence Poppy Charlotte Willow "
@@ -506,10 +509,15 @@ class Seeder:
         """auto_now_add stamped every row with the seeding time: give them the times a real clinic would have.
 
         Appointments were booked when their course was activated (a week before it started), so booking holds
-        (topical pauses counted from the day of booking) look as they would in practice."""
+        (topical pauses counted from the day of booking) look as they would in practice.
+
+        Assessments and adverse events are append-only on PostgreSQL (clinic/appendonly.py): this one seeding
+        step, on a bench database created moments ago, sets aside exactly the two triggers that refuse changing
+        their timestamps, by name, for these statements only."""
+        import pgtrigger
         from django.db import connection
 
-        with connection.cursor() as cursor:
+        with pgtrigger.ignore(*BACKDATE_SETS_ASIDE), connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE plans_plan SET created_at = COALESCE(activated_at, now()) - interval '2 days'"
             )

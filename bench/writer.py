@@ -1,9 +1,9 @@
-"""Background writes while pages are measured: what a working clinic does to the page cache.
+"""Background writes while pages are measured: a working clinic writes while it reads.
 
     DATABASE_URL=... REDIS_URL=... python bench/writer.py --per-second 1
 
 Every 1/N seconds it saves a patient other than the showcase one, through the ORM as the app's services do
-(so the save sends the signals that move the page cache's data version on: every kept page becomes stale).
+(row locks, WAL and autovacuum work alongside the pages being read).
 It runs until it is terminated (bench/run.py stops it after the pass) and prints how many writes it made.
 """
 

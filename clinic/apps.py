@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+from django.db.models.signals import post_migrate
 
 
 class ClinicConfig(AppConfig):
@@ -9,12 +9,6 @@ class ClinicConfig(AppConfig):
     def ready(self):
         # Sent once per app after migrate; each run adds what exists by then, so the last one is complete.
         post_migrate.connect(_sync_roles, dispatch_uid="clinic.roles_sync")
-        # Any write to patients, plans or auth rows makes every kept page stale (clinic/pagecache.py).
-        from clinic import pagecache
-
-        for name, signal in (("save", post_save), ("delete", post_delete), ("m2m", m2m_changed)):
-            signal.connect(pagecache.on_write, dispatch_uid=f"clinic.pagecache.{name}")
-        post_migrate.connect(pagecache.on_migrate, dispatch_uid="clinic.pagecache.migrate")
 
 
 def _sync_roles(sender, using="default", **kwargs):

@@ -2,7 +2,7 @@
 
 Django's RedisCacheClient builds a new redis.Redis object for every cache call; each build fills a table of
 ~170 response callbacks, which costs more than the round trip to Redis itself. Every signed-in request makes
-several cache calls (session, user, data version, kept page), so the client is built once and reused. redis-py
+several cache calls (the session, small shared values), so the client is built once and reused. redis-py
 clients are safe to share between threads; Django already keeps one cache object per thread."""
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient

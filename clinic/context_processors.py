@@ -10,6 +10,7 @@ def clinic(request):
         "clinic_name": settings.CLINIC_NAME,
         "clinic_phone": settings.CLINIC_PHONE,
         "user_role": lambda: role_label(request),  # lazy: pages that never show it pay nothing
+        "nav_user_name": lambda: nav_user_name(request),
     }
 
 
@@ -38,17 +39,3 @@ def nav_user_name(request) -> str:
     user = request.user
     return user.get_full_name() or user.username
 
-
-def page_placeholders(request):
-    """While clinic.pagecache renders a page to keep, the per-request values in it (CSRF token, the signed-in
-    user's name and role) are placeholders that each request fills in. Runs after Django's own csrf
-    processor, so it overrides csrf_token only then."""
-    if getattr(request, "keeping_page", False):
-        from clinic import pagecache
-
-        return {
-            "csrf_token": pagecache.CSRF_PLACEHOLDER,
-            "nav_user_name": pagecache.USER_NAME_PLACEHOLDER,
-            "user_role": pagecache.USER_ROLE_PLACEHOLDER,
-        }
-    return {"nav_user_name": lambda: nav_user_name(request)}

@@ -1,6 +1,5 @@
 """Strict parsing of environment variables: a typo in production should stop the server, not be ignored."""
 
-import hashlib
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -50,26 +49,3 @@ def env_dates(name: str) -> frozenset:
         except ValueError as exc:
             raise ImproperlyConfigured(f"{name} must be comma-separated dates like 2026-12-25, got {item!r}") from exc
     return frozenset(days)
-
-
-# Settings that change what a page shows (rule thresholds, clinic details, time zone): a restart with other
-# values must not serve pages kept under the old ones.
-PAGE_AFFECTING_ENV_PREFIXES = ("RULE_", "CLINIC_", "TIME_ZONE", "REMINDER_", "PHOTO_")
-
-
-def release_id(base_dir) -> str:
-    """A hash of the code, templates and page-affecting settings, so a deploy or a changed setting never
-    serves pages rendered before it."""
-    digest = hashlib.sha256()
-    for name in sorted(os.environ):
-        if name.startswith(PAGE_AFFECTING_ENV_PREFIXES):
-            digest.update(f"{name}={os.environ[name]}\n".encode())
-    for folder in ("clinic", "patients", "plans", "templates", "locale"):
-        root = base_dir / folder
-        if not root.exists():
-            continue
-        for path in sorted(root.rglob("*")):
-            if path.suffix in (".py", ".html", ".mo", ".txt") and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(base_dir)).encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]

@@ -3,7 +3,6 @@
 import time
 
 from django.conf import settings
-from django.db import transaction
 
 TOUCH_KEY = "_touched"
 
@@ -25,25 +24,3 @@ class SessionIdleMiddleware:
                 session[TOUCH_KEY] = now  # marks the session modified: saved with a fresh expiry
         return response
 
-
-class AtomicWritesMiddleware:
-    """Every request that may write (POST, PUT, PATCH, DELETE) runs its view in one transaction, as
-    ATOMIC_REQUESTS would: a failed save leaves the database as it was. Reads (GET, HEAD, OPTIONS) run without
-    one: under READ COMMITTED each statement sees committed rows either way, and a read no longer pays the
-    BEGIN and COMMIT round trips. The few rows a read writes (access log, an aftercare sheet issued on first
-    print) are written by services that open their own transaction. Must be the last middleware, so that
-    every other middleware's process_view has run before the view."""
-
-    READS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
-    def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.method in self.READS:
-            return None
-        with transaction.atomic():
-            return view_func(request, *view_args, **view_kwargs)

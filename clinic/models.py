@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from clinic import appendonly
+
 
 class AccessLogQuerySet(models.QuerySet):
     def delete(self):
@@ -36,6 +38,10 @@ class AccessLog(models.Model):
             models.Index(fields=["patient", "-at"], name="accesslog_patient_at"),
             models.Index(fields=["user", "-at"], name="accesslog_user_at"),
         ]
+        triggers = [
+            appendonly.refuse_delete("access-log rows"),
+            appendonly.refuse_update("access-log rows cannot be changed"),
+        ]
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The access log is append-only.")
@@ -68,9 +74,27 @@ class StaffChange(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        triggers = [
+            appendonly.refuse_delete("staff-account log rows"),
+            appendonly.refuse_update("staff-account log rows cannot be changed"),
+        ]
 
     def __str__(self):
         return f"{self.get_action_display()}: {self.member} by {self.by}"
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The staff account log is append-only.")
+
+
+class DemoBuild(models.Model):
+    """The day the demo clinic (clinic/demo.py) was built for: one row, written by the demo loader only.
+
+    `manage.py demo_clinic` reads it to tell a demo whose bookings have drifted into the past (built for an
+    earlier day) from one built today, and rebuilds only a database that holds nothing but the demo."""
+
+    built_for = models.DateField()
+    seed = models.IntegerField()
+    built_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"demo clinic built for {self.built_for}"

@@ -74,6 +74,16 @@ def staff_set_active(*, user: User, active: bool, by: User) -> User:
 
 
 @transaction.atomic
+def staff_update(*, user: User, role: str, active: bool, password: str = "", by: User) -> User:
+    """The staff form's save: role, active flag and (if given) a new password, all or nothing."""
+    user = staff_set_role(user=user, role=role, by=by)
+    user = staff_set_active(user=user, active=active, by=by)
+    if password:
+        user = staff_set_password(user=user, password=password, by=by)
+    return user
+
+
+@transaction.atomic
 def staff_set_password(*, user: User, password: str, by: User) -> User:
     """A manager sets someone's password (they forgot theirs). The log row says so, never what it is."""
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -87,8 +97,7 @@ def access_log_record(*, user, patients: "Iterable[Patient | int]", path: str) -
     """One access-log row per patient a request showed to `user` (a page, a file, an export, an email).
 
     Every view that shows a patient's identifiable or clinical data calls this, and nothing else writes the
-    log. `patients` are Patient rows or their ids (a page served from the page cache knows only the id); a
-    patient shown twice is logged once. Several patients (a report, an export, a lot's "where used") are one
+    log. `patients` are Patient rows or their ids; a patient shown twice is logged once. Several patients (a report, an export, a lot's "where used") are one
     INSERT (bulk_create). No signals or history are attached to the table, so nothing else runs."""
     ids = list(dict.fromkeys(p if isinstance(p, int) else p.pk for p in patients))
     path = path[:AccessLog._meta.get_field("path").max_length]

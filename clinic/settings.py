@@ -11,7 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from clinic.env import env_bool, env_dates, env_int, env_list, env_str, release_id
+from clinic.env import env_bool, env_dates, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "pgtrigger",  # append-only clinical history on PostgreSQL (clinic/appendonly.py)
     "clinic",
     "patients",
     "plans",
@@ -65,7 +66,6 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
-    "clinic.middleware.AtomicWritesMiddleware",  # last: wraps the view of every POST in a transaction
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -82,7 +82,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.context_processors.clinic",
-                "clinic.context_processors.page_placeholders",
             ],
         },
     },
@@ -96,12 +95,20 @@ DATABASES = {
         conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", default=True),
     )
 }
-# Writes run in one transaction per request (clinic.middleware.AtomicWritesMiddleware, last in MIDDLEWARE);
-# reads do not pay for a transaction. This replaces ATOMIC_REQUESTS.
+# No transaction per request: each service owns the transaction of its write (transaction.atomic with
+# select_for_update), so a failed write leaves nothing behind and reads pay for no BEGIN/COMMIT.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL + a busy timeout so the dev server and a management command can share the file.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    # WAL + a busy timeout so the dev server and a management command can share the file. Every transaction
+    # begins IMMEDIATE, taking the write lock at BEGIN: two concurrent writes (two tabs booking the same slot)
+    # then take turns, waiting up to `timeout` seconds, and the second sees the first's rows and gets the
+    # service's message. A DEFERRED transaction that read first fails its write at once ("database is locked",
+    # which no timeout helps) when another has written meanwhile.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -111,14 +118,6 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "clinic.cache.ReusedClientRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-
-# Rendered busy pages kept in the cache until the next write (clinic/pagecache.py). Only safe when every app
-# server process shares the cache, so on by default with REDIS_URL; PAGE_CACHE=0 turns it off.
-PAGE_CACHE = env_bool("PAGE_CACHE", default=bool(REDIS_URL))
-PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
-# After a write, requests for a page that another request is already rendering wait this long for it.
-PAGE_CACHE_WAIT_SECONDS = env_int("PAGE_CACHE_WAIT_SECONDS", 2)
-PAGE_CACHE_RELEASE = env_str("RELEASE") or release_id(BASE_DIR)
 
 # --- Authentication, sessions, lockout ---
 AUTHENTICATION_BACKENDS = [
@@ -267,8 +266,11 @@ CLINIC_RULES = {
     "window_before_days": env_int("RULE_WINDOW_BEFORE_DAYS", 3),
     "window_after_days": env_int("RULE_WINDOW_AFTER_DAYS", 7),
     "late_cancel_hours": env_int("RULE_LATE_CANCEL_HOURS", 24),
+    "hydroquinone_max_continuous_months": env_int("RULE_HYDROQUINONE_MAX_MONTHS", 6),  # S39, S40
+    "triple_combination_max_weeks": env_int("RULE_TRIPLE_COMBINATION_MAX_WEEKS", 8),  # S36, S78 [U]
+    "pregnancy_questions_last_age": env_int("RULE_PREGNANCY_QUESTIONS_LAST_AGE", 55),
 }
-# Outcomes registry and reporting clock (plans/rules_outcomes.py, OutcomeConfig): [U] thresholds as settings.
+# Outcomes registry and reporting clock (plans/rules/outcomes.py, OutcomeConfig): [U] thresholds as settings.
 CLINIC_OUTCOMES = {
     "responder_reduction_percent": env_int("RULE_RESPONDER_REDUCTION_PERCENT", 50),  # S13, S20 [U]
     "relapse_percent_of_baseline": env_int("RULE_RELAPSE_PERCENT_OF_BASELINE", 50),  # S16, S78 [U]

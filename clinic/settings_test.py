@@ -12,7 +12,3 @@ from clinic.settings import *  # noqa: E402,F401,F403
 # Serve static files from the source folders, as in development (no collectstatic before tests).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
-
-# The whole suite runs with page caching on (one process, so the local-memory cache is shared by all), so
-# every test that reads a page after a write also checks that the write made the kept page stale.
-PAGE_CACHE = True

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from clinic import selectors, services
 from clinic.forms import AccessLogFilterForm, StaffChangeFilterForm, StaffCreateForm, StaffEditForm
 from clinic.http import csv_cell, require_perm
-from clinic.roles import ROLES
+from clinic.roles import ROLE_LABELS, ROLES
 
 
 @login_not_required
@@ -45,7 +45,9 @@ def dashboard(request):
 
 @permission_required("clinic.manage_staff", raise_exception=True)
 def staff_list(request):
-    staff = User.objects.prefetch_related("groups").order_by("-is_active", "last_name", "username")
+    staff = list(User.objects.prefetch_related("groups").order_by("-is_active", "last_name", "username"))
+    for member in staff:  # role names as staff know them, not the group codes
+        member.role_names = [ROLE_LABELS.get(g.name, g.name) for g in member.groups.all()]
     return render(request, "clinic/staff_list.html", {"staff": staff})
 
 
@@ -68,10 +70,10 @@ def staff_edit(request, user_id):
         if member == request.user and not form.cleaned_data["is_active"]:
             form.add_error("is_active", "You cannot disable your own account.")
         else:
-            services.staff_set_role(user=member, role=form.cleaned_data["role"], by=request.user)
-            services.staff_set_active(user=member, active=form.cleaned_data["is_active"], by=request.user)
-            if form.cleaned_data["new_password"]:
-                services.staff_set_password(user=member, password=form.cleaned_data["new_password"], by=request.user)
+            services.staff_update(
+                user=member, role=form.cleaned_data["role"], active=form.cleaned_data["is_active"],
+                password=form.cleaned_data["new_password"], by=request.user,
+            )
             messages.success(request, f"Saved {member.username}.")
             return redirect("staff_list")
     return render(request, "clinic/staff_form.html", {"form": form, "title": f"Edit {member.username}", "member": member})

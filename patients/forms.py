@@ -58,7 +58,7 @@ class PatientForm(forms.ModelForm):
                     "trigger_other",
                 ),
                 Fieldset(
-                    "Screening (domain reference §3)",
+                    "Screening",
                     row("is_pregnant", "is_breastfeeding", "pregnancy_status_confirmed_on"),
                     row("isotretinoin_last_dose", "last_tan_or_sun_exposure"),
                     row("hsv_history", "hsv_last_outbreak"),

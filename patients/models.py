@@ -7,7 +7,9 @@ django-simple-history with who and when.
 
 from django.conf import settings
 from django.db import models
-from simple_history.models import HistoricalRecords
+
+from clinic import appendonly
+from clinic.appendonly import AppendOnlyHistory
 
 
 class FitzpatrickType(models.IntegerChoices):  # S8
@@ -123,8 +125,15 @@ class Patient(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     archived_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
     objects = PatientQuerySet.as_manager()
+
+    @property
+    def may_email(self) -> bool:
+        """The one rule for "may we email this patient" (plans.rules.may_email), for templates and services."""
+        from plans.rules import may_email
+
+        return may_email(self.email, self.email_consent)
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -140,6 +149,7 @@ class Patient(models.Model):
             ("archive_patient", "Can archive a patient"),
             ("view_patient_history", "Can read the change history of a patient"),
         ]
+        triggers = [appendonly.refuse_delete("patients", instead="archive them")]
 
     def __str__(self):
         return f"{self.last_name}, {self.first_name} ({self.mrn})"

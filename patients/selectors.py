@@ -9,6 +9,8 @@ from django.db.models.functions import Lower
 from patients.models import Patient
 
 _DIGITS = re.compile(r"\D")
+# What a list of patients shows (patients/includes/patient_rows.html).
+LIST_FIELDS = ("mrn", "first_name", "last_name", "date_of_birth", "phone", "archived_at")
 
 
 def _parse_date(text: str) -> date | None:

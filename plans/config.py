@@ -17,10 +17,10 @@ def rule_config() -> RuleConfig:
 
 
 def outcome_config() -> "OutcomeConfig":
-    """The outcomes registry's thresholds (plans.rules_outcomes.OutcomeConfig) from settings.CLINIC_OUTCOMES."""
+    """The outcomes registry's thresholds (plans.rules.outcomes.OutcomeConfig) from settings.CLINIC_OUTCOMES."""
     from decimal import Decimal
 
-    from plans.rules_outcomes import OutcomeConfig
+    from plans.rules.outcomes import OutcomeConfig
 
     known = {field.name for field in dataclasses.fields(OutcomeConfig)}
     values = {key: value for key, value in getattr(settings, "CLINIC_OUTCOMES", {}).items() if key in known}

@@ -11,9 +11,6 @@ from tests.clock import pytest_addoption, pytest_configure, pytest_report_header
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 
-QUERY_BUDGET_FIXTURES = {"django_assert_max_num_queries", "django_assert_num_queries"}
-
-
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(request, settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -23,10 +20,7 @@ def _fast_and_isolated(request, settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.AXES_ENABLED = False
-    cache.clear()  # kept pages (clinic/pagecache.py) never leak from one test into the next
-    if QUERY_BUDGET_FIXTURES & set(request.fixturenames):
-        # A query budget is for the page's own work, so it is measured with every request rendered afresh.
-        settings.PAGE_CACHE = False
+    cache.clear()  # small shared values (sessions, role labels) never leak from one test into the next
 
 
 def UserFactory(**kwargs):  # imported lazily so Django-free rule tests can run without settings

@@ -37,7 +37,8 @@ class PatientFactory(DjangoModelFactory):
     mrn = factory.Sequence(lambda n: f"MRN{n + 100000}")
     first_name = factory.Faker("first_name_female")
     last_name = factory.Faker("last_name")
-    date_of_birth = factory.Faker("date_of_birth", minimum_age=22, maximum_age=65)
+    # Up to 50: pregnancy questions apply to every factory patient (rules.could_be_pregnant stops after 55).
+    date_of_birth = factory.Faker("date_of_birth", minimum_age=22, maximum_age=50)
     sex = "F"
     phone = factory.Sequence(lambda n: f"+44 7700 {n % 1000000:06d}")
     email = factory.LazyAttribute(lambda p: f"{p.first_name.lower()}.{p.last_name.lower()}@example.com")

@@ -123,8 +123,8 @@ def _window_of_next_session(plan):
         s.number: timezone.localtime(s.performed_at).date()
         for s in plan.sessions.filter(status=SessionStatus.COMPLETED, performed_at__isnull=False)
     }
-    windows = rules.session_windows(plan.start_date, plan.sessions_planned, plan.interval_days, performed=performed,
-                                    cfg=plan_config(plan))
+    windows = rules.course_schedule(plan.start_date, plan.sessions_planned, plan.interval_days, performed=performed,
+                                    cfg=plan_config(plan)).windows
     return session, next((w for w in windows if w.number == session.number), None)
 
 
@@ -167,7 +167,7 @@ def _phone_reminders(appointments):
     horizon = timezone.now() + dt.timedelta(days=3)
     for appointment in appointments:
         patient = appointment.patient
-        if appointment.start <= horizon and not (patient.email and patient.email_consent):
+        if appointment.start <= horizon and not patient.may_email:
             ReminderLog.objects.get_or_create(appointment=appointment,
                                               defaults={"channel": "phone", "recipient": patient.phone})
 

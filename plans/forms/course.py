@@ -100,6 +100,7 @@ class DeviceSettingsMixin:
     warnings (published melasma ranges, unusual course size or interval)."""
 
     sessions_field = "sessions_planned"
+    patient = None  # set by forms for one patient: typed settings are checked against their skin type (S18)
 
     def add_device_fields(self):
         for name, (field, _modalities) in DEVICE_FIELDS.items():
@@ -112,7 +113,10 @@ class DeviceSettingsMixin:
         if modality not in rules.MODALITIES:
             return cleaned
         settings = device_settings_from(cleaned, modality)
-        check = rules.check_device_settings(modality, settings, self.cfg)
+        check = rules.check_device_settings(
+            modality, settings, self.cfg, for_patient=self.patient is not None,
+            fitzpatrick=self.patient.fitzpatrick_type if self.patient is not None else None,
+        )
         for key, message in check.errors.items():
             self.add_error(key if key in self.fields else None, message)
         warnings = [f"{self.fields[k].label if k in self.fields else k}: {m}" for k, m in check.warnings.items()]
@@ -272,10 +276,11 @@ class PlanForm(DeviceSettingsMixin, forms.ModelForm):
             "reapply_hours": "Reapply every (hours)",
         }
 
-    def __init__(self, *args, cfg: rules.RuleConfig, creating: bool, **kwargs):
+    def __init__(self, *args, cfg: rules.RuleConfig, creating: bool, patient=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.cfg = cfg
         self.creating = creating
+        self.patient = patient
         self.previewing = False
         self.add_device_fields()
         if not creating and self.instance.pk:
@@ -303,7 +308,7 @@ class PlanForm(DeviceSettingsMixin, forms.ModelForm):
                 row("window_before_days", "window_after_days", "followup_months"),
             ),
             Fieldset(
-                "Sun protection (domain reference §5)",
+                "Sun protection",
                 row("spf", "reapply_hours"),
                 row("broad_spectrum", "tinted_iron_oxide"),
                 "sun_notes",

@@ -6,7 +6,7 @@ from django import forms
 
 from clinic.formkit import DateTimeInput
 from plans.models import ReportChannel
-from plans.rules_outcomes import SERIOUSNESS_CRITERIA
+from plans.rules.outcomes import SERIOUSNESS_CRITERIA
 
 
 class ReportGenerateForm(forms.Form):

@@ -128,7 +128,7 @@ class SessionRecordForm(forms.Form):
     )
     exosome_applied = forms.ChoiceField(
         label="When the exosomes were applied", required=False,
-        choices=[("", "—"), ("during the procedure", "During the procedure"), ("immediately after", "Immediately after")],
+        choices=[("", "—"), *rules.EXOSOME_APPLIED_CHOICES],
     )
     exosome_delivery = forms.ChoiceField(
         label="How the exosomes were delivered", required=False, choices=[("", "—"), *EXOSOME_DELIVERY_CHOICES]
@@ -266,18 +266,20 @@ class PreSessionCheckForm(forms.Form):
     )
     antiviral_taken = forms.BooleanField(label="Antiviral prophylaxis taken as prescribed", required=False)
 
-    def __init__(self, *args, hsv_history: bool, **kwargs):
+    def __init__(self, *args, hsv_history: bool, pregnancy_applies: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.hsv_history = hsv_history
         if not hsv_history:
             del self.fields["antiviral_taken"]
+        if not pregnancy_applies:  # rules.could_be_pregnant: not asked of a man, nor past the configured age
+            del self.fields["pregnant"]
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Run pre-session check"))
 
     def answers(self) -> rules.PreSessionAnswers:
         data = self.cleaned_data
         return rules.PreSessionAnswers(
-            pregnant=data["pregnant"],
+            pregnant=data.get("pregnant", False),
             new_medicines=data["new_medicines"],
             recent_sun_or_tan=data["recent_sun_or_tan"],
             active_lesion_or_infection=data["active_lesion_or_infection"],

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from clinic import appendonly
 from plans.models.base import NoDeleteModel
 
 __all__ = ["AftercareText", "AftercareSheet"]
@@ -24,6 +25,10 @@ class AftercareText(NoDeleteModel):
         constraints = [
             models.UniqueConstraint(fields=["section", "modality", "version"], name="unique_aftercare_version")
         ]
+        triggers = [
+            appendonly.refuse_delete("aftercare text versions"),
+            appendonly.refuse_update("an aftercare text version cannot be changed; publish a new version"),
+        ]
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -43,3 +48,11 @@ class AftercareSheet(NoDeleteModel):
 
     class Meta:
         permissions = [("print_aftercare", "Can print, download and email aftercare sheets")]
+        # What the patient was given never changes; only when it was last emailed is recorded on it.
+        triggers = [
+            appendonly.refuse_delete("issued aftercare sheets"),
+            appendonly.refuse_update(
+                "an issued aftercare sheet cannot be changed; only the time it was emailed is recorded",
+                columns=["session_id", "content", "text_versions", "created_by_id", "created_at"],
+            ),
+        ]

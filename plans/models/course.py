@@ -3,7 +3,9 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from simple_history.models import HistoricalRecords
+
+from clinic import appendonly
+from clinic.appendonly import AppendOnlyHistory
 
 from plans.models.base import MODALITY_CHOICES, NoDeleteModel
 
@@ -47,7 +49,7 @@ class ProtocolTemplate(SunProtection):
     followup_months = models.JSONField(default=list, blank=True, help_text="e.g. [1, 3, 6] (S16)")
     notes = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
 
     class Meta:
         ordering = ["name"]
@@ -100,13 +102,14 @@ class Plan(SunProtection):
     ended_at = models.DateTimeField(null=True, blank=True)
     # Findings as they stood when the plan was activated, kept for the record.
     activation_findings = models.JSONField(default=list, blank=True)
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
 
     objects = PlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["-start_date", "-id"]
         permissions = [("approve_plan", "Can approve and activate a plan")]
+        triggers = [appendonly.refuse_delete("plans", instead="stop them with a reason")]
 
     def __str__(self):
         return f"{self.get_modality_display()} course for {self.patient.full_name}"
@@ -131,7 +134,7 @@ class PlanAdjunct(models.Model):
         "pause before each session (days)", default=0, validators=[MaxValueValidator(30)]
     )
     notes = models.CharField(max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
 
     class Meta:
         ordering = ["id"]
@@ -148,11 +151,12 @@ class FindingOverride(NoDeleteModel):
     reason = models.TextField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
 
     class Meta:
         ordering = ["at"]
         constraints = [models.UniqueConstraint(fields=["plan", "code"], name="one_override_per_finding")]
+        triggers = [appendonly.refuse_delete("finding overrides")]
 
 
 class ConsentKind(models.TextChoices):
@@ -175,6 +179,10 @@ class ConsentText(NoDeleteModel):
     class Meta:
         ordering = ["kind", "-version"]
         constraints = [models.UniqueConstraint(fields=["kind", "version"], name="unique_consent_version")]
+        triggers = [
+            appendonly.refuse_delete("consent text versions"),
+            appendonly.refuse_update("a consent text version cannot be changed; publish a new version"),
+        ]
 
     def __str__(self):
         return f"{self.title} v{self.version}"
@@ -196,7 +204,11 @@ class Consent(NoDeleteModel):
     signed_at = models.DateTimeField()
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
 
     class Meta:
         ordering = ["-signed_at"]
+        triggers = [
+            appendonly.refuse_delete("consents"),
+            appendonly.refuse_update("a signed consent cannot be changed; record a new consent"),
+        ]

@@ -1,5 +1,6 @@
 from django.db import models
-from simple_history.models import HistoricalRecords
+
+from clinic.appendonly import AppendOnlyHistory
 
 __all__ = ["ExosomeProduct", "Lot", "ExosomeSource", "StorageFormat", "LabelledRoute"]
 
@@ -39,7 +40,7 @@ class ExosomeProduct(models.Model):
     )
     clinic_decision = models.TextField("clinic's decision", blank=True, help_text="Why and how the clinic uses it")
     is_active = models.BooleanField(default=True)
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
 
     class Meta:
         ordering = ["name"]
@@ -59,7 +60,7 @@ class Lot(models.Model):
     quantity = models.PositiveIntegerField(help_text="Vials received")
     recalled_at = models.DateTimeField(null=True, blank=True)
     recall_reason = models.CharField(max_length=300, blank=True)
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
 
     class Meta:
         ordering = ["product__name", "expiry_date"]

@@ -10,7 +10,8 @@ import secrets
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from simple_history.models import HistoricalRecords
+
+from clinic.appendonly import AppendOnlyHistory
 
 
 __all__ = [
@@ -106,7 +107,7 @@ class Appointment(models.Model):
     window_flagged_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
 
     class Meta:
         ordering = ["start"]

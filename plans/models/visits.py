@@ -5,7 +5,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
+
+from clinic import appendonly
+from clinic.appendonly import AppendOnlyHistory
 
 from plans.models.base import NoDeleteModel
 
@@ -29,7 +31,7 @@ class SessionStatus(models.TextChoices):
 SESSION_CLOSED_WITH_REASON = [SessionStatus.SKIPPED, SessionStatus.CANCELLED]
 
 
-EXOSOME_DELIVERY_CHOICES = [  # plans.rules_outcomes.INJECTING_DELIVERIES name the ones that inject
+EXOSOME_DELIVERY_CHOICES = [  # plans.rules.outcomes.INJECTING_DELIVERIES name the ones that inject
     ("topical", "Topical, on the treated skin"),
     ("intradermal_injection", "Intradermal injection"),
     ("mesotherapy_injector", "Mesotherapy / needle-free injector"),
@@ -72,7 +74,7 @@ class TreatmentSession(NoDeleteModel):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
 
     class Meta:
         ordering = ["plan_id", "number"]
@@ -84,6 +86,26 @@ class TreatmentSession(NoDeleteModel):
             ),
         ]
         permissions = [("record_session", "Can record a performed session")]
+        # PostgreSQL (clinic/appendonly.py): a completed session is never deleted, keeps what it is, and its
+        # clinical columns change only with a SessionAmendment written in the same transaction.
+        triggers = [
+            appendonly.refuse_delete("completed sessions", condition="OLD.status = 'completed'",
+                                     instead="they are corrected by amendment"),
+            appendonly.refuse_update(
+                "a completed session keeps its plan, number, status, modality and completion time",
+                columns=["plan_id", "number", "status", "modality", "completed_at"],
+                only_if="OLD.status = 'completed'", name="completed_session_keeps_identity",
+            ),
+            appendonly.refuse_unless(
+                "completed session clinical columns cannot be updated; record an amendment",
+                when="OLD.status = 'completed' AND OLD.* IS DISTINCT FROM NEW.*",
+                allowed_if=(
+                    "EXISTS (SELECT 1 FROM plans_sessionamendment a WHERE a.session_id = NEW.id AND "
+                    + appendonly.WRITTEN_IN_THIS_TRANSACTION.format(alias="a") + ")"
+                ),
+                name="completed_session_needs_amendment",
+            ),
+        ]
 
     def __str__(self):
         return f"Session {self.number} of plan {self.plan_id}"
@@ -110,6 +132,10 @@ class SessionAmendment(NoDeleteModel):
 
     class Meta:
         ordering = ["at"]
+        triggers = [
+            appendonly.refuse_delete("session amendments"),
+            appendonly.refuse_update("a session amendment cannot be changed; record another amendment"),
+        ]
 
 
 class PreSessionCheck(NoDeleteModel):
@@ -129,6 +155,7 @@ class PreSessionCheck(NoDeleteModel):
 
     class Meta:
         ordering = ["-at"]
+        triggers = [appendonly.refuse_delete("pre-session checks")]
 
 
 class AssessmentKind(models.TextChoices):  # §9
@@ -179,15 +206,19 @@ class Assessment(NoDeleteModel):
     )
     notes = models.TextField(blank=True)
     # Which follow-up after the course this is (1, 3 or 6 months after the last session, S16), set by the
-    # service from plans.rules_outcomes.followup_month_for when recorded; None for any other assessment.
+    # service from plans.rules.outcomes.followup_month_for when recorded; None for any other assessment.
     followup_month = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
 
     class Meta:
         ordering = ["taken_on", "id"]
         indexes = [models.Index(fields=["plan", "taken_on"])]
         permissions = [("view_outcomes", "Can view the clinic's aggregated treatment outcomes")]
+        triggers = [
+            appendonly.refuse_delete("assessments"),
+            appendonly.refuse_update("an assessment cannot be changed; record a new assessment"),
+        ]
 
 
 class PhotoView(models.TextChoices):  # §9 standard views
@@ -209,6 +240,10 @@ class Photo(NoDeleteModel):
 
     class Meta:
         ordering = ["taken_on", "view"]
+        triggers = [
+            appendonly.refuse_delete("photos"),
+            appendonly.refuse_update("a clinical photo cannot be changed; upload a new one"),
+        ]
 
 
 class AdverseEventOutcome(models.TextChoices):
@@ -248,7 +283,7 @@ class AdverseEvent(NoDeleteModel):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reported_at = models.DateTimeField("reported to the regulator", null=True, blank=True)
     # The reporting clock (MoCRA, S58): a reportable event is due ae_report_business_days business days after
-    # the clinic learned of it (plans.rules_outcomes.report_due_on); recording how it was reported closes it.
+    # the clinic learned of it (plans.rules.outcomes.report_due_on); recording how it was reported closes it.
     learned_on = models.DateField("clinic learned of it on", null=True, blank=True)
     report_due_on = models.DateField("report due", null=True, blank=True, db_index=True)
     reported_how = models.CharField("reported how", max_length=20, choices=ReportChannel.choices, blank=True)
@@ -258,7 +293,7 @@ class AdverseEvent(NoDeleteModel):
     )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = AppendOnlyHistory()
 
     class Meta:
         ordering = ["-onset_date", "-id"]
@@ -269,6 +304,15 @@ class AdverseEvent(NoDeleteModel):
             models.CheckConstraint(
                 condition=Q(reported_at__isnull=True) | (~Q(reported_how="") & ~Q(report_reference="")),
                 name="ae_reported_with_channel_and_reference",
+            ),
+        ]
+        # Review, outcome and corrections update the event (with history); whose event it is and who recorded
+        # it, when, never change.
+        triggers = [
+            appendonly.refuse_delete("adverse events"),
+            appendonly.refuse_update(
+                "an adverse event keeps its patient, plan, session and who recorded it when",
+                columns=["patient_id", "plan_id", "session_id", "recorded_by_id", "recorded_at"],
             ),
         ]
 
@@ -282,10 +326,10 @@ class AdverseEvent(NoDeleteModel):
 
     @property
     def report_overdue(self) -> bool:
-        """Past its report due date and not yet reported (plans.rules_outcomes, S58)."""
+        """Past its report due date and not yet reported (plans.rules.outcomes, S58)."""
         from django.utils import timezone
 
-        from plans.rules_outcomes import report_is_overdue
+        from plans.rules.outcomes import report_is_overdue
 
         return report_is_overdue(self.report_due_on, timezone.localdate(), self.reported_at is not None)
 
@@ -298,6 +342,10 @@ class AdverseEventNote(NoDeleteModel):
 
     class Meta:
         ordering = ["at"]
+        triggers = [
+            appendonly.refuse_delete("adverse-event notes"),
+            appendonly.refuse_update("an adverse-event note cannot be changed; add another note"),
+        ]
 
 
 class AdverseEventReport(NoDeleteModel):
@@ -316,6 +364,10 @@ class AdverseEventReport(NoDeleteModel):
     class Meta:
         ordering = ["event_id", "number"]
         constraints = [models.UniqueConstraint(fields=["event", "number"], name="unique_ae_report_number")]
+        triggers = [
+            appendonly.refuse_delete("kept adverse-event reports"),
+            appendonly.refuse_update("a kept adverse-event report is never changed; generate a new one"),
+        ]
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

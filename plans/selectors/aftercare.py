@@ -14,11 +14,6 @@ def aftercare_session_get(*, session_id: int) -> TreatmentSession:
     return get_object_or_404(queryset, pk=session_id)
 
 
-def aftercare_session_patient_id(*, session_id: int) -> int:
-    """Whose session this is, for the access log of a sheet served from the page cache (one query)."""
-    return TreatmentSession.objects.filter(pk=session_id).values_list("plan__patient_id", flat=True).get()
-
-
 def aftercare_sheet_for(session: TreatmentSession) -> AftercareSheet | None:
     """The stored sheet of a session fetched by aftercare_session_get (no query)."""
     try:

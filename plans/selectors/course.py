@@ -6,7 +6,7 @@ Each function does a fixed number of queries whatever the number of sessions, ad
 import dataclasses
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -48,25 +48,56 @@ def screening_answers(patient) -> rules.ScreeningAnswers:
 
 
 def adjunct_specs(adjuncts) -> list[rules.AdjunctSpec]:
+    """Rules' view of adjunct rows: PlanAdjunct instances, or the builder's row dicts (blank agents skipped)."""
+
+    def value(row, name):
+        return row.get(name) if isinstance(row, dict) else getattr(row, name)
+
     return [
-        rules.AdjunctSpec(agent=a.agent, strength=a.strength or "", pause_days_before=a.pause_days_before or 0)
+        rules.AdjunctSpec(
+            agent=value(a, "agent"), strength=value(a, "strength") or "",
+            pause_days_before=value(a, "pause_days_before") or 0,
+            start_date=value(a, "start_date"), stop_date=value(a, "stop_date"),
+        )
         for a in adjuncts
+        if value(a, "agent")
     ]
 
 
+def pregnancy_questions_apply(patient, today: dt.date | None = None) -> bool:
+    """Whether pregnancy and breastfeeding questions are asked of this patient (rules.could_be_pregnant)."""
+    return rules.could_be_pregnant(screening_answers(patient), today or timezone.localdate(), plan_config())
+
+
+def findings_for(
+    patient, *, modality: str, adjuncts: list[rules.AdjunctSpec], start: dt.date, sessions: int, interval_days: int,
+    today: dt.date, cfg: rules.RuleConfig | None = None,
+) -> list[rules.Finding]:
+    """The one screening every page uses (builder preview, plan page, activation, overrides): the patient's
+    answers × modality × adjuncts, adjuncts without a stop date judged through the planned course."""
+    cfg = cfg or plan_config()
+    course_end = rules.course_schedule(start, sessions, interval_days, cfg=cfg).last_session_on
+    return rules.screen(screening_answers(patient), modality, adjuncts, today, cfg, course_end=course_end)
+
+
 def plan_config(plan: Plan | None = None) -> rules.RuleConfig:
-    """The clinic's rule config, with the plan's own session window when a plan is given."""
+    """The clinic's rule config, with the plan's own window and follow-up months when a plan is given
+    (rules.plan_rule_config). Every page and service that needs a plan's windows goes through here."""
     cfg = rule_config()
     if plan is None:
         return cfg
-    return dataclasses.replace(cfg, window_before_days=plan.window_before_days, window_after_days=plan.window_after_days)
+    return rules.plan_rule_config(
+        cfg, window_before_days=plan.window_before_days, window_after_days=plan.window_after_days,
+        followup_months=plan.followup_months or (),
+    )
 
 
 def plan_findings(plan: Plan, today: dt.date | None = None) -> list[rules.Finding]:
     """Contraindication findings for the plan: the patient's answers × modality × adjuncts (rules.screen)."""
-    today = today or timezone.localdate()
-    return rules.screen(
-        screening_answers(plan.patient), plan.modality, adjunct_specs(plan.adjuncts.all()), today, plan_config()
+    return findings_for(
+        plan.patient, modality=plan.modality, adjuncts=adjunct_specs(plan.adjuncts.all()), start=plan.start_date,
+        sessions=plan.sessions_planned, interval_days=plan.interval_days, today=today or timezone.localdate(),
+        cfg=plan_config(plan),
     )
 
 
@@ -77,10 +108,12 @@ def consent_status(plan: Plan) -> dict:
         by_kind[consent.text.kind] = consent  # latest signed wins
     modality = by_kind.get(plan.modality)
     exosome = by_kind.get(ConsentKind.EXOSOME)
+    exosome_required = plan.exosome_product_id is not None  # only a plan that uses an exosome product
     return {
         "modality": modality is not None,
         "exosome": exosome is not None,
-        "complete": modality is not None and exosome is not None,
+        "exosome_required": exosome_required,
+        "complete": modality is not None and (exosome is not None or not exosome_required),
         "modality_consent": modality,
         "exosome_consent": exosome,
         "modality_kind": plan.modality,
@@ -89,12 +122,14 @@ def consent_status(plan: Plan) -> dict:
 
 
 def plans_consent_complete(plan_ids) -> set[int]:
-    """The plans among plan_ids with consent for their modality and for exosome use, in one query."""
+    """The plans among plan_ids (ids, or a subquery selecting them) with consent for their modality and, when
+    they use an exosome product, for
+    exosome use, in one query."""
     for_plan = Consent.objects.filter(plan=OuterRef("pk"))
     return set(
-        Plan.objects.filter(pk__in=list(plan_ids))
+        Plan.objects.filter(pk__in=plan_ids if isinstance(plan_ids, QuerySet) else list(plan_ids))
         .filter(Exists(for_plan.filter(text__kind=OuterRef("modality"))))
-        .filter(Exists(for_plan.filter(text__kind=ConsentKind.EXOSOME)))
+        .filter(Q(exosome_product__isnull=True) | Exists(for_plan.filter(text__kind=ConsentKind.EXOSOME)))
         .values_list("pk", flat=True)
     )
 
@@ -108,7 +143,8 @@ def activation_state(plan: Plan, today: dt.date | None = None) -> dict:
     consent = consent_status(plan)
     stale = rules.screening_is_stale(_local_date(plan.patient.screening_confirmed_at), today, cfg)
     blockers = rules.activation_blockers(
-        findings, set(overrides), consent["modality"], consent["exosome"], stale
+        findings, set(overrides), consent["modality"], consent["exosome"], stale,
+        uses_exosome=consent["exosome_required"],
     )
     rows = [{"finding": f, "override": overrides.get(f.code)} for f in findings]
     return {
@@ -147,15 +183,11 @@ def _rows(windows, sessions_by_number, appointments_by_number, performed, today)
 
 
 def course_timeline(
-    *, start: dt.date, sessions: int, interval_days: int, cfg: rules.RuleConfig, followup_months,
-    performed=None, booked=None,
+    *, start: dt.date, sessions: int, interval_days: int, cfg: rules.RuleConfig, performed=None, booked=None,
 ) -> dict:
-    """Targets and windows for every session, and the follow-up dates after the last one (pure)."""
-    windows = rules.session_windows(start, sessions, interval_days, performed, booked, cfg)
-    performed, booked = performed or {}, booked or {}
-    last = windows[-1]
-    last_date = performed.get(last.number) or booked.get(last.number) or last.target
-    return {"windows": windows, "followups": rules.followup_dates(last_date, list(followup_months), cfg)}
+    """Targets and windows for every session, and the follow-up dates after the last one (rules.course_schedule)."""
+    schedule = rules.course_schedule(start, sessions, interval_days, performed, booked, cfg)
+    return {"windows": schedule.windows, "followups": schedule.followups}
 
 
 def plan_timeline(plan: Plan, today: dt.date | None = None) -> dict:
@@ -183,7 +215,7 @@ def plan_timeline(plan: Plan, today: dt.date | None = None) -> dict:
     booked = {n: _local_date(a.start) for n, a in appointments.items()}
     timeline = course_timeline(
         start=plan.start_date, sessions=plan.sessions_planned, interval_days=plan.interval_days,
-        cfg=plan_config(plan), followup_months=plan.followup_months or [], performed=performed, booked=booked,
+        cfg=plan_config(plan), performed=performed, booked=booked,
     )
     timeline["rows"] = _rows(timeline["windows"], sessions, appointments, performed, today)
     return timeline
@@ -191,10 +223,11 @@ def plan_timeline(plan: Plan, today: dt.date | None = None) -> dict:
 
 def timeline_preview(*, start, sessions, interval_days, window_before_days, window_after_days, followup_months) -> dict:
     """The builder's preview before saving: nothing performed or booked yet."""
-    cfg = dataclasses.replace(rule_config(), window_before_days=window_before_days, window_after_days=window_after_days)
-    timeline = course_timeline(
-        start=start, sessions=sessions, interval_days=interval_days, cfg=cfg, followup_months=followup_months
+    cfg = rules.plan_rule_config(
+        rule_config(), window_before_days=window_before_days, window_after_days=window_after_days,
+        followup_months=followup_months or (),
     )
+    timeline = course_timeline(start=start, sessions=sessions, interval_days=interval_days, cfg=cfg)
     timeline["rows"] = _rows(timeline["windows"], {}, {}, {}, None)
     return timeline
 
@@ -256,11 +289,6 @@ def plan_page_context(plan: Plan, user, today: dt.date | None = None) -> dict:
         "plan_panels": panels_for("plan", plan, user),
         "today": today,
     }
-
-
-def plan_patient_id(plan_id: int) -> int:
-    """Whose plan this is, for the access log of a plan page served from the page cache (one query)."""
-    return Plan.objects.filter(pk=plan_id).values_list("patient_id", flat=True).get()
 
 
 def plan_for_write(plan_id: int) -> Plan:

@@ -1,5 +1,5 @@
 """Maintenance after the course (§9: S16, S25, S78): each completed course's follow-ups against its end-of-course
-mMASI, the maintenance flag (plans.rules_outcomes.maintenance_due), and the front desk's recall list of patients
+mMASI, the maintenance flag (plans.rules.outcomes.maintenance_due), and the front desk's recall list of patients
 due a follow-up or flagged for a maintenance discussion. The recall list is one query whatever the data size."""
 
 from dataclasses import dataclass
@@ -9,7 +9,7 @@ from django.db.models import Exists, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from plans import rules
-from plans import rules_outcomes
+from plans.rules import outcomes as rules_outcomes
 from plans.config import outcome_config, rule_config
 from plans.models import (
     Assessment, AssessmentKind, Plan, PlanState, ProtocolTemplate, ReminderLog, SessionStatus, TreatmentSession,

@@ -2,7 +2,7 @@
 
 One query: every completed course with a baseline score comes back as one row of numbers and group keys,
 each score picked by a correlated subquery in the database (no patient identifier leaves the database for this
-page). The group statistics (responder rates with Wilson intervals, medians, relapse) are plans.rules_outcomes
+page). The group statistics (responder rates with Wilson intervals, medians, relapse) are plans.rules.outcomes
 over those rows; medians and quartiles are computed there because SQLite has no percentile function."""
 
 from collections import defaultdict
@@ -14,7 +14,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
 from clinic.selectors import register_panel
 
 from plans import rules
-from plans import rules_outcomes as outcome_rules
+from plans.rules import outcomes as outcome_rules
 from plans.config import outcome_config
 from plans.models import Assessment, AssessmentKind, Plan, PlanAdjunct, PlanState, SessionStatus, TreatmentSession
 
@@ -102,7 +102,7 @@ def _course(r, cfg) -> CourseScores:
         oral_txa=bool(r[4]), sessions_done=r[5] or 0, baseline=baseline, baseline_masi=r[7], end=end,
         end_masi=r[9], **followups,
         changes={
-            tp: outcome_rules.percent_change(baseline, score)
+            tp: outcome_rules.change_from_baseline(baseline, score)
             for tp, score in {"end": end, **followups}.items()
         },
         relapsed=any(verdicts) if verdicts else None,
@@ -160,7 +160,7 @@ def outcomes_report(courses: list[CourseScores], cfg=None) -> dict:
     overall = [
         {"key": key, "label": label, "outcome": _outcome(courses, key, cfg)} for key, label in TIMEPOINTS
     ]
-    masi_changes = [outcome_rules.percent_change(c.baseline_masi, c.end_masi) for c in courses]
+    masi_changes = [outcome_rules.change_from_baseline(c.baseline_masi, c.end_masi) for c in courses]
     masi_changes = [v for v in masi_changes if v is not None]
     breakdowns = []
     for key, label, group_of in BREAKDOWNS:

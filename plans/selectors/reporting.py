@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from clinic.http import csv_cell
 from clinic.selectors import register_panel
-from plans import rules_outcomes
+from plans.rules import outcomes as rules_outcomes
 from plans.config import outcome_config
 from plans.models import AdverseEvent, AdverseEventReport
 from plans.selectors import visits as visit_selectors

@@ -1,5 +1,5 @@
 """Product and lot safety (§6: S58, S59, S60): adverse-event rate per lot by grade with 95 % intervals, and
-the lot signal (plans.rules_outcomes.lot_signal). Two queries whatever the number of lots, sessions and events:
+the lot signal (plans.rules.outcomes.lot_signal). Two queries whatever the number of lots, sessions and events:
 one row of counts per lot and one per product, both counted in the database."""
 
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 
 from clinic.selectors import register_panel
 from plans import rules
-from plans import rules_outcomes
+from plans.rules import outcomes as rules_outcomes
 from plans.config import outcome_config
 from plans.models import AdverseEvent, Lot, SessionStatus, TreatmentSession
 

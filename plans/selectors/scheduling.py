@@ -6,16 +6,17 @@ outside its window, booking holds) for a whole page are computed from one query 
 
 import dataclasses
 import datetime as dt
-from collections import defaultdict
+import functools
+from collections import defaultdict, namedtuple
 from collections.abc import Iterable
 
 from django.contrib.auth.models import User
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from clinic.selectors import register_panel
 from plans import rules
-from plans.config import rule_config
 from plans.models import (
     LIVE_APPOINTMENT_STATUSES,
     Appointment,
@@ -33,7 +34,7 @@ from plans.models import (
     TreatmentSession,
 )
 from plans.selectors import register_patient_panel, register_plan_panel
-from plans.selectors.course import plans_consent_complete
+from plans.selectors.course import adjunct_specs, plan_config, plans_consent_complete
 from plans.selectors.visits import open_unreviewed_adverse_events
 
 DEFAULT_APPOINTMENT_MINUTES = 60
@@ -45,8 +46,10 @@ BOOKABLE_SESSION_STATUSES = [SessionStatus.PLANNED, SessionStatus.BLOCKED, Sessi
 # --------------------------------------------------------------------------- time helpers
 
 
-def local_date(moment: dt.datetime) -> dt.date:
-    return timezone.localtime(moment).date()
+def local_date(moment: dt.datetime, tz=None) -> dt.date:
+    # timezone.localtime(moment).date() without its checks; loops pass the zone they looked up once (a
+    # calendar page converts hundreds of datetimes).
+    return moment.astimezone(tz or timezone.get_current_timezone()).date()
 
 
 def at(day: dt.date, time: dt.time) -> dt.datetime:
@@ -69,20 +72,11 @@ def appointment_minutes(kind: str, modality: str | None = None, lengths: dict[st
 # --------------------------------------------------------------------------- windows
 
 
-def plan_config(plan: Plan) -> rules.RuleConfig:
-    """The clinic's rule config with the plan's own window and follow-up months."""
-    cfg = rule_config()
-    changes = {"window_before_days": plan.window_before_days, "window_after_days": plan.window_after_days}
-    if plan.followup_months:
-        changes["followup_months"] = tuple(plan.followup_months)
-    return dataclasses.replace(cfg, **changes)
-
-
-def _performed_date(session: TreatmentSession) -> dt.date | None:
+def _performed_date(session: TreatmentSession, tz=None) -> dt.date | None:
     if session.status != SessionStatus.COMPLETED:
         return None
     moment = session.performed_at or session.completed_at
-    return local_date(moment) if moment else None
+    return local_date(moment, tz) if moment else None
 
 
 @dataclasses.dataclass
@@ -96,9 +90,10 @@ class SessionRow:
 
 def windows_for(plan: Plan, sessions: list[TreatmentSession], appointments: Iterable[Appointment], extra_booked=None):
     """Session rows of one plan from already-loaded sessions and live appointments (no queries)."""
+    tz = timezone.get_current_timezone()
     performed, booked, booking = {}, {}, {}
     for session in sessions:
-        if (day := _performed_date(session)) is not None:
+        if (day := _performed_date(session, tz)) is not None:
             performed[session.number] = day
     numbers = {s.pk: s.number for s in sessions}
     for appointment in sorted(appointments, key=lambda a: a.start):
@@ -107,12 +102,12 @@ def windows_for(plan: Plan, sessions: list[TreatmentSession], appointments: Iter
             continue
         booking.setdefault(number, appointment)
         if number not in performed:
-            booked.setdefault(number, local_date(appointment.start))
+            booked.setdefault(number, local_date(appointment.start, tz))
     booked.update(extra_booked or {})
     count = max([plan.sessions_planned, *numbers.values()]) if numbers else plan.sessions_planned
-    windows = rules.session_windows(
+    windows = rules.course_schedule(
         plan.start_date, count, plan.interval_days, performed=performed, booked=booked, cfg=plan_config(plan)
-    )
+    ).windows
     rows = []
     for session in sorted(sessions, key=lambda s: s.number):
         window = windows[session.number - 1]
@@ -120,7 +115,7 @@ def windows_for(plan: Plan, sessions: list[TreatmentSession], appointments: Iter
         outside = bool(
             appointment
             and session.number not in performed
-            and rules.outside_window(window, local_date(appointment.start))
+            and rules.outside_window(window, local_date(appointment.start, tz))
         )
         rows.append(SessionRow(session, window, performed.get(session.number), appointment, outside))
     return rows
@@ -155,31 +150,41 @@ class Flags:
     holds: list[str] = dataclasses.field(default_factory=list)
 
 
-def appointment_flags(appointments: list[Appointment]) -> dict[int, Flags]:
+def appointment_flags(appointments: list, plans: dict | None = None, *, plan_ids=None, patient_ids=None) -> dict[int, Flags]:
     """Outside-window and hold flags for a page of appointments, in a fixed number of queries.
 
     Holds (rules.booking_holds) apply to treatment sessions still to come: consent, open adverse events,
-    and topical pauses counted from the day the booking was made.
+    and topical pauses counted from the day the booking was made. `appointments` are Appointment instances
+    (their plan selected with them) or light rows with the same attributes; `plans` ({plan_id: plan or a row
+    with the plan's scheduling fields}) is read from the appointments when not given. `plan_ids` and
+    `patient_ids` may be subqueries selecting the same plans and patients, so that the database reads them
+    rather than each query carrying a long list of ids.
     """
-    plans = {a.plan_id: a.plan for a in appointments if a.plan_id}
+    if plans is None:
+        plans = {a.plan_id: a.plan for a in appointments if a.plan_id}
     if not plans:
         return {a.pk: Flags() for a in appointments}
     # Light rows, not model instances: a busy day touches hundreds of sessions and bookings of its plans.
+    if plan_ids is None:
+        plan_ids = list(plans)
+    if patient_ids is None:
+        patient_ids = sorted({p.patient_id for p in plans.values()})
+    tz = timezone.get_current_timezone()
     sessions = defaultdict(list)
-    for session in TreatmentSession.objects.filter(plan_id__in=plans).values_list(
+    for session in TreatmentSession.objects.filter(plan_id__in=plan_ids).values_list(
         "pk", "plan_id", "number", "status", "performed_at", "completed_at", named=True
     ):
         sessions[session.plan_id].append(session)
     live = defaultdict(list)
     for appointment in Appointment.objects.filter(
-        plan_id__in=plans, session__isnull=False, status__in=LIVE_APPOINTMENT_STATUSES
+        plan_id__in=plan_ids, session__isnull=False, status__in=LIVE_APPOINTMENT_STATUSES
     ).values_list("pk", "plan_id", "session_id", "start", "status", named=True):
         live[appointment.plan_id].append(appointment)
     adjuncts = defaultdict(list)
-    for adjunct in PlanAdjunct.objects.filter(plan_id__in=plans):
-        adjuncts[adjunct.plan_id].append(rules.AdjunctSpec(adjunct.agent, adjunct.strength, adjunct.pause_days_before))
-    consented = plans_consent_complete(list(plans))
-    open_events = open_unreviewed_adverse_events(sorted({p.patient_id for p in plans.values()}))
+    for adjunct in PlanAdjunct.objects.filter(plan_id__in=plan_ids):
+        adjuncts[adjunct.plan_id].extend(adjunct_specs([adjunct]))
+    consented = plans_consent_complete(plan_ids)
+    open_events = open_unreviewed_adverse_events(patient_ids)
 
     by_session = {}
     for plan_id, plan in plans.items():
@@ -192,21 +197,21 @@ def appointment_flags(appointments: list[Appointment]) -> dict[int, Flags]:
         if row is not None and appointment.status in LIVE_APPOINTMENT_STATUSES:
             flag.window = row.window
             flag.outside_window = row.performed_on is None and rules.outside_window(
-                row.window, local_date(appointment.start)
+                row.window, local_date(appointment.start, tz)
             )
         if (
             appointment.kind == AppointmentKind.SESSION
             and appointment.plan_id
             and appointment.status == AppointmentStatus.BOOKED
         ):
-            day = local_date(appointment.start)
+            day = local_date(appointment.start, tz)
             flag.holds = rules.booking_holds(
                 consent_complete=appointment.plan_id in consented,
-                open_adverse_events=open_events.get(appointment.plan.patient_id, 0),
+                open_adverse_events=open_events.get(plans[appointment.plan_id].patient_id, 0),
                 adjuncts=adjuncts[appointment.plan_id],
                 pause_started_on=None,
                 appointment_date=day,
-                booked_on=min(local_date(appointment.created_at), day),
+                booked_on=min(local_date(appointment.created_at, tz), day),
             )
         flags[appointment.pk] = flag
     return flags
@@ -231,21 +236,146 @@ def _columns(by: str, appointments: list[Appointment], weekdays: set[int]):
     return columns, key
 
 
-def day_view(day: dt.date, by: str = "room") -> dict:
+# The plan's fields that its session windows are computed from (windows_for, plan_config).
+_PLAN_WINDOW_FIELDS = (
+    "patient_id", "start_date", "sessions_planned", "interval_days", "window_before_days", "window_after_days",
+    "followup_months",
+)
+PlanWindowRow = namedtuple("PlanWindowRow", _PLAN_WINDOW_FIELDS)
+STATUS_BADGES = {
+    AppointmentStatus.CHECKED_IN: "success", AppointmentStatus.BOOKED: "primary", AppointmentStatus.COMPLETED: "secondary",
+}
+_STATUS_LABELS = dict(AppointmentStatus.choices)
+_KIND_LABELS = dict(AppointmentKind.choices)
+
+
+@dataclasses.dataclass(slots=True)
+class CalendarCard:
+    """One appointment of the day calendar with everything its card shows worked out (no lookups in the template)."""
+
+    pk: int
+    times: str
+    status: str
+    status_label: str
+    badge: str
+    patient_url: str
+    patient_name: str
+    mrn: str
+    detail: str  # "Session 2 · Room 1 · Device": what, and the other resource than the column's
+    cancel_reason: str
+    badges: list  # (Bootstrap colour, text, title) for outside window, holds, late cancellation
+    actions: bool  # still booked and the viewer may change bookings: check-in, no-show, move and cancel
+    aftercare_url: str  # the session's aftercare sheet, once performed, for a viewer who may print it
+    url: str  # the appointment's own addresses are this + "check-in/", "no-show/", "move/", "cancel/"
+    flags: Flags | None = None
+
+
+def _person(first: str, last: str, username: str) -> str:
+    return f"{first} {last}".strip() or username
+
+
+def _badges(flags: Flags, late_cancellation: bool) -> list[tuple[str, str, str]]:
+    badges = []
+    if flags.outside_window:
+        window = flags.window
+        badges.append(("warning", "Outside window", f"Window {window.earliest:%d %b} – {window.latest:%d %b %Y}"))
+    badges += [("danger", f"Hold: {hold}", "") for hold in flags.holds]
+    if late_cancellation:
+        badges.append(("danger", "Late cancellation", ""))
+    return badges
+
+
+def day_view(day: dt.date, by: str = "room", *, can_change: bool = False, can_print: bool = False) -> dict:
+    """The day calendar: one light row per appointment (a values() query, not model instances), grouped in
+    columns by room or clinician, with its flags and holds and everything its card shows worked out here, once;
+    a fixed number of queries. `can_change`: the viewer may change bookings (the cards carry their actions);
+    `can_print`: the viewer may print aftercare sheets (completed sessions link theirs)."""
     start, end = day_bounds(day)
-    appointments = list(_calendar_queryset().filter(start__gte=start, start__lt=end).order_by("start", "id"))
-    flags = appointment_flags(appointments)
-    columns, key = _columns(by, appointments, {day.weekday()})
+    rows = list(
+        Appointment.objects.filter(start__gte=start, start__lt=end)
+        .order_by("start", "id")
+        .values_list(
+            "pk", "start", "end", "status", "kind", "followup_month", "cancel_reason", "late_cancellation",
+            "created_at", "plan_id", "session_id", "session__number", "patient_id", "patient__first_name",
+            "patient__last_name", "patient__mrn", "room_id", "room__name", "clinician_id", "clinician__first_name",
+            "clinician__last_name", "clinician__username", "device__name",
+            *(f"plan__{name}" for name in _PLAN_WINDOW_FIELDS),
+            named=True,
+        )
+    )
+    plans = {
+        row.plan_id: PlanWindowRow(*(getattr(row, f"plan__{name}") for name in _PLAN_WINDOW_FIELDS))
+        for row in rows if row.plan_id
+    }
+    days_appointments = Appointment.objects.filter(start__gte=start, start__lt=end)
+    flags = appointment_flags(
+        rows, plans,
+        plan_ids=days_appointments.filter(plan__isnull=False).values("plan_id"),
+        patient_ids=days_appointments.filter(plan__isnull=False).values("plan__patient_id"),
+    )
+    tz = timezone.get_current_timezone()
+    # Reversed once for the page, not once per card.
+    patient_url = reverse("patients:detail", args=[0]).removesuffix("0/")
+    appointment_url = reverse("plans:appointment_cancel", args=[0]).removesuffix("0/cancel/")
+    aftercare_before, aftercare_after = reverse("plans:aftercare", args=[0]).split("/0/")
+    by_clinician = by == "clinician"
     grouped = defaultdict(list)
-    for appointment in appointments:
-        appointment.flags = flags[appointment.pk]
-        grouped[getattr(appointment, key)].append(appointment)
+    for row in rows:
+        start_local, end_local = row.start.astimezone(tz), row.end.astimezone(tz)
+        what = _KIND_LABELS.get(row.kind, row.kind)
+        if row.session__number:
+            what += f" {row.session__number}"
+        if row.followup_month:
+            what += f" ({row.followup_month} mo)"
+        if by_clinician:
+            where = row.room__name or "no room"
+        elif row.clinician_id:
+            where = _person(row.clinician__first_name, row.clinician__last_name, row.clinician__username)
+        else:
+            where = "no clinician"
+        if row.device__name:
+            where += f" · {row.device__name}"
+        flag = flags[row.pk]
+        card = CalendarCard(
+            pk=row.pk,
+            times=f"{start_local:%H:%M}–{end_local:%H:%M}",
+            status=row.status,
+            status_label=_STATUS_LABELS.get(row.status, row.status),
+            badge=STATUS_BADGES.get(row.status, "light"),
+            patient_url=f"{patient_url}{row.patient_id}/",
+            patient_name=f"{row.patient__first_name} {row.patient__last_name}",
+            mrn=row.patient__mrn,
+            detail=f"{what} · {where}",
+            cancel_reason=row.cancel_reason if row.status == AppointmentStatus.CANCELLED else "",
+            badges=_badges(flag, row.late_cancellation),
+            actions=can_change and row.status == AppointmentStatus.BOOKED,
+            url=f"{appointment_url}{row.pk}/",
+            aftercare_url=(
+                f"{aftercare_before}/{row.session_id}/{aftercare_after}?print=1"
+                if can_print and row.session_id and row.status == AppointmentStatus.COMPLETED else ""
+            ),
+            flags=flag,
+        )
+        grouped[row.clinician_id if by_clinician else row.room_id].append(card)
     unassigned = grouped.pop(None, [])
+    if by_clinician:
+        ids = set(grouped) | set(
+            ClinicianHours.objects.filter(weekday=day.weekday()).values_list("clinician_id", flat=True)
+        )
+        columns = [
+            (user.pk, _person(user.first_name, user.last_name, user.username))
+            for user in User.objects.filter(pk__in=ids).order_by("last_name", "first_name", "username")
+            .only("first_name", "last_name", "username")
+        ]
+    else:
+        columns = list(
+            Room.objects.filter(Q(is_active=True) | Q(pk__in=set(grouped))).order_by("name").values_list("pk", "name")
+        )
     return {
         "day": day,
         "by": by,
-        "appointments": appointments,
-        "columns": [{"resource": column, "appointments": grouped.get(column.pk, [])} for column in columns],
+        "count": len(rows),
+        "columns": [{"name": name, "appointments": grouped.get(pk, [])} for pk, name in columns],
         "unassigned": unassigned,
         "previous_day": day - dt.timedelta(days=1),
         "next_day": day + dt.timedelta(days=1),
@@ -467,10 +597,7 @@ def propose_course(plan: Plan, *, now: dt.datetime | None = None) -> list[Propos
         for month, target in zip(cfg.followup_months, rules.followup_dates(latest_date, cfg=cfg), strict=True):
             if month in booked_months:
                 continue
-            window = rules.Window(
-                number=month, target=target, earliest=target - dt.timedelta(days=cfg.window_before_days),
-                latest=target + dt.timedelta(days=cfg.window_after_days),
-            )
+            window = rules.window_around(month, target, cfg)
             proposal = Proposal(AppointmentKind.FOLLOW_UP, f"Follow-up at {month} month{'s' if month > 1 else ''}",
                                 followup_month=month, window=window, minutes=follow_minutes)
             found = _find_in_window(availability, window, today, minutes=follow_minutes, patient_id=plan.patient_id,

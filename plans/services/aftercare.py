@@ -5,7 +5,10 @@ every later print, PDF or email reuses the stored content, so a later text edit 
 received. Stored content is plain text (never HTML): templates escape it.
 """
 
+import functools
+import logging
 import re
+import smtplib
 from pathlib import Path
 
 from django.conf import settings
@@ -37,14 +40,19 @@ ERR_NO_MODALITY = "This session has no modality recorded, so its aftercare canno
 ERR_TEXT_MISSING = "No aftercare text for {section} ({modality}): a manager must add it first."
 ERR_NO_EMAIL = "This patient has no email address on file."
 ERR_NO_EMAIL_CONSENT = "This patient has not agreed to receive email; print the sheet instead."
+ERR_MAIL_FAILED = "The mail server did not accept the email; try again later or print the sheet."
 ERR_STALE_VERSION = "Someone saved version {version} of this text meanwhile: reload the page and edit that one."
 ERR_UNKNOWN_PLACEHOLDER = "Unknown placeholder(s): {names}. Allowed: {allowed}."
 ERR_UNKNOWN_SECTION = "Unknown aftercare section {section!r}."
+ERR_SOURCE_KEY = "Patients read this text: leave out internal references (source keys such as S12, § sections)."
+
+logger = logging.getLogger(__name__)
 
 # Placeholders a text may contain; filled from the session when the sheet is issued. Anything else in braces
 # is refused when a text is saved, and left as it is if it ever reaches a sheet.
 PLACEHOLDERS = (
     "clinic_name", "clinic_phone", "session_date", "restart_date", "product", "lot", "spf", "reapply_hours",
+    "applied_when",
 )
 _PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_]+)\}")
 CONTENT_FORMAT = 1
@@ -106,6 +114,8 @@ def aftercare_text_publish(
     """Save an edit as the next version of a text; earlier versions stay as they were."""
     if section not in rules.AFTERCARE_SECTIONS:
         raise AftercareError(ERR_UNKNOWN_SECTION.format(section=section))
+    if rules.contains_source_key(title + "\n" + body):
+        raise AftercareError(ERR_SOURCE_KEY)
     unknown = unknown_placeholders(title + "\n" + body)
     if unknown:
         raise AftercareError(
@@ -177,7 +187,7 @@ def _sunscreen_lines(plan) -> list[str]:
     lines.append(_("Reapply every %(hours)s hours outdoors, and after sweating or swimming.") % {
         "hours": plan.reapply_hours})
     if plan.sun_notes:
-        lines.append(plan.sun_notes)
+        lines.append(rules.without_source_keys(plan.sun_notes))
     return lines
 
 
@@ -213,17 +223,19 @@ def aftercare_content_build(*, session: TreatmentSession) -> tuple[dict, dict]:
         "lot": lot.number if lot else "",
         "spf": str(plan.spf),
         "reapply_hours": str(plan.reapply_hours),
+        "applied_when": rules.exosome_applied_phrase(session.exosome_applied),  # as recorded, never assumed
     }
     sections = []
     for key in keys:
         text = texts[key]
-        blocks = text_blocks(fill_placeholders(text.body, values))
+        # Texts written by staff may still cite sources; a patient never reads them (rules.without_source_keys).
+        blocks = text_blocks(rules.without_source_keys(fill_placeholders(text.body, values)))
         if key == "topicals_restart":
             blocks.append({"kind": "ul", "items": _regimen_lines(adjuncts, modality, session_day)})
         elif key == "sun_protection":
             # The patient's own sunscreen right after the opening after-procedure rule.
             blocks.insert(min(1, len(blocks)), {"kind": "ul", "items": _sunscreen_lines(plan)})
-        sections.append({"key": key, "title": fill_placeholders(text.title, values), "blocks": blocks})
+        sections.append({"key": key, "title": rules.without_source_keys(fill_placeholders(text.title, values)), "blocks": blocks})
     clinician = session.performed_by
     content = {
         "format": CONTENT_FORMAT,
@@ -301,34 +313,49 @@ def aftercare_pdf_filename(sheet: AftercareSheet) -> str:
     return f"aftercare-{slugify(content['patient']['mrn'])}-{content['session']['iso_date']}.pdf"
 
 
-@transaction.atomic
 def aftercare_sheet_email(*, sheet: AftercareSheet, by) -> AftercareSheet:
-    """Email the sheet's PDF to the patient, only where they agreed to email; record when it went."""
-    locked = AftercareSheet.objects.select_for_update(of=("self",)).select_related("session__plan__patient").get(
-        pk=sheet.pk
-    )
-    patient = locked.session.plan.patient
-    if not patient.email:
-        raise AftercareError(ERR_NO_EMAIL)
-    if not patient.email_consent:
-        raise AftercareError(ERR_NO_EMAIL_CONSENT)
-    clinic = locked.content["clinic"]["name"]
+    """Email the sheet's PDF to the patient, only where they agreed to email; record when it went.
+
+    Rendering the PDF and talking to the mail server happen outside any transaction (transaction.on_commit),
+    so a slow or unreachable mail server never holds a row lock or a transaction open. Called from a view
+    (no transaction open) the mail has gone, or AftercareError says why not, when this returns; called inside a
+    caller's transaction it goes once that commits."""
+    checked = AftercareSheet.objects.select_related("session__plan__patient").get(pk=sheet.pk)
+    _refuse_unless_may_email(checked.session.plan.patient)
+    transaction.on_commit(functools.partial(_aftercare_sheet_send, sheet_id=checked.pk))
+    return checked
+
+
+def _refuse_unless_may_email(patient) -> None:
+    refusal = rules.email_refusal(patient.email, patient.email_consent)
+    if refusal is not None:
+        raise AftercareError(ERR_NO_EMAIL if refusal == rules.EMAIL_NO_ADDRESS else ERR_NO_EMAIL_CONSENT)
+
+
+def _aftercare_sheet_send(*, sheet_id: int) -> None:
+    sheet = AftercareSheet.objects.select_related("session__plan__patient").get(pk=sheet_id)
+    patient = sheet.session.plan.patient
+    _refuse_unless_may_email(patient)  # consent withdrawn since the check: send nothing
+    clinic = sheet.content["clinic"]["name"]
     message = EmailMessage(
         subject=_("Your aftercare instructions from %(clinic)s") % {"clinic": clinic},
         body=_(
             "Dear %(name)s,\n\nAttached are the aftercare instructions for your treatment on %(date)s.\n"
             "If you have any questions, call us on %(phone)s.\n\n%(clinic)s"
         ) % {
-            "name": locked.content["patient"]["name"],
-            "date": locked.content["session"]["date"],
-            "phone": locked.content["clinic"]["phone"],
+            "name": sheet.content["patient"]["name"],
+            "date": sheet.content["session"]["date"],
+            "phone": sheet.content["clinic"]["phone"],
             "clinic": clinic,
         },
         to=[patient.email],
     )
-    message.attach(aftercare_pdf_filename(locked), aftercare_sheet_pdf(sheet=locked), "application/pdf")
-    message.send()
-    locked.emailed_at = timezone.now()
-    locked.full_clean()
-    locked.save(update_fields=["emailed_at"])
-    return locked
+    message.attach(aftercare_pdf_filename(sheet), aftercare_sheet_pdf(sheet=sheet), "application/pdf")
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError) as error:
+        logger.warning("aftercare sheet %s: the mail server did not take the email (%s)", sheet_id, type(error).__name__)
+        raise AftercareError(ERR_MAIL_FAILED) from error
+    sheet.emailed_at = timezone.now()
+    sheet.full_clean()
+    sheet.save(update_fields=["emailed_at"])  # one UPDATE in autocommit, after the mail has gone

@@ -46,6 +46,7 @@ ERR_CONSENT_FUTURE = "The signing time cannot be in the future."
 ERR_TRANSITION = "A {from_state} plan cannot become {to_state}."
 ERR_STOP_REASON = "Give the reason for stopping this plan."
 ERR_NOT_APPROVER = "Only a clinician may approve a plan."
+ERR_HARD_STOP_ACTIVE = "This adjunct cannot be given to this patient (it cannot be overridden): {message}"
 
 # Fields of Plan the builder sets directly (adjuncts and sessions are handled separately).
 PLAN_FIELDS = (
@@ -155,8 +156,23 @@ def plan_update(*, plan: Plan, by, adjuncts: list[dict] | None = None, **fields)
     clean_save(plan, by=by)
     if adjuncts is not None:
         _replace_adjuncts(plan, adjuncts, by)
+        if plan.state == PlanState.ACTIVE:
+            _refuse_hard_stops(plan)
     _sync_sessions(plan, by)
     return plan
+
+
+def _refuse_hard_stops(plan: Plan) -> None:
+    """An active plan was activated without hard stops; an adjunct added later that the reference
+    contraindicates for this patient (S47, S40, S36) is refused the same way (the transaction rolls back)."""
+    from plans.selectors.course import plan_findings
+
+    plan = Plan.objects.select_related("patient").prefetch_related("adjuncts").get(pk=plan.pk)
+    hard_stops = [f for f in plan_findings(plan) if f.hard_stop]
+    if hard_stops:
+        raise ValidationError(
+            {"__all__": [ERR_HARD_STOP_ACTIVE.format(message=f.message) for f in hard_stops]}
+        )
 
 
 @transaction.atomic
@@ -171,9 +187,7 @@ def finding_override_record(*, plan: Plan, code: str, reason: str, by) -> Findin
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ERR_OVERRIDE_REASON})
-    overridable = {
-        f.code for f in plan_findings(plan) if f.blocks_activation and f.kind is not rules.FindingKind.ABSOLUTE
-    }
+    overridable = {f.code for f in plan_findings(plan) if f.overridable}  # never absolute or an adjunct hard stop
     if code not in overridable:
         raise ValidationError({"code": ERR_OVERRIDE_UNKNOWN})
     override = FindingOverride.objects.filter(plan=plan, code=code).first()

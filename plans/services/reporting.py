@@ -14,7 +14,8 @@ from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from plans import rules, rules_outcomes
+from plans import rules
+from plans.rules import outcomes as rules_outcomes
 from plans.config import outcome_config
 from plans.models import AdverseEvent, AdverseEventReport, ReportChannel, SessionStatus
 

@@ -2,8 +2,14 @@
 cancellation, resources, calendar feed tokens and reminders.
 
 No double booking: the service checks overlaps inside its transaction and refuses with a clear message; on
-PostgreSQL the exclusion constraints (migration ``scheduling_no_double_booking``) are the guarantee when two
-desks book at the same moment, and their IntegrityError becomes ERR_SLOT_TAKEN.
+PostgreSQL the exclusion constraints (migrations ``scheduling_no_double_booking`` and
+``appointment_no_patient_overlap``) are the guarantee when two desks book at the same moment, and their
+IntegrityError becomes ERR_PATIENT_BUSY (the patient's constraint) or ERR_SLOT_TAKEN (room, device, clinician).
+
+The patient's row is locked for the check (FOR NO KEY UPDATE: it does not block rows that merely reference the
+patient), so two desks booking the same patient take turns and the second sees the first's appointment. On SQLite
+every transaction begins IMMEDIATE (settings: transaction_mode), so bookings take turns there too and the check
+alone is the guarantee.
 """
 
 import dataclasses
@@ -18,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from patients.models import Patient
 from plans import rules
 from plans.config import rule_config
 from plans.models import (
@@ -34,6 +41,7 @@ from plans.models import (
     TreatmentSession,
 )
 from plans.selectors import scheduling as sel
+from plans.selectors.course import adjunct_specs
 
 ERR_PLAN_NOT_ACTIVE = "Only an active plan can be booked."
 ERR_SESSION_DONE = "Session {number} has already been performed."
@@ -47,7 +55,8 @@ ERR_OUTSIDE_WINDOW = (
 ERR_ROOM_BUSY = "{name} is already booked at that time."
 ERR_DEVICE_BUSY = "{name} is already in use at that time."
 ERR_CLINICIAN_BUSY = "{name} already has an appointment at that time."
-ERR_PATIENT_BUSY = "The patient already has an appointment at that time."
+ERR_PATIENT_BUSY = "This patient is already booked at that time."
+PATIENT_OVERLAP_CONSTRAINT = "appointment_no_patient_overlap"
 ERR_SLOT_TAKEN = "This slot has just been taken by another booking (room, device or clinician). Pick another slot."
 ERR_DEVICE_REQUIRED = "A treatment session needs a device."
 ERR_DEVICE_MODALITY = "{name} does not perform {modality}."
@@ -99,6 +108,8 @@ def _clinician_name(user) -> str:
 
 def _check_resources(*, start, end, room, device, clinician, patient, exclude_pk=None, exclude_pks=()) -> None:
     """Raise BookingError when anything the appointment needs is inactive, off duty or already booked."""
+    # Bookings of one patient take turns from here to their commit, so the overlap query below sees the other's.
+    Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).order_by().values_list("pk").first()
     for resource in (room, device):
         if resource is not None and not resource.is_active:
             raise BookingError(ERR_INACTIVE.format(name=resource.name))
@@ -143,8 +154,9 @@ def _save(appointment: Appointment, *, by) -> Appointment:
         with transaction.atomic():  # a savepoint: the caller's transaction survives a refused insert
             appointment.full_clean()
             appointment.save()
-    except IntegrityError as exc:  # the PostgreSQL exclusion constraint: another desk won the race
-        raise BookingError(ERR_SLOT_TAKEN) from exc
+    except IntegrityError as exc:  # a PostgreSQL exclusion constraint: another desk won the race
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+        raise BookingError(ERR_PATIENT_BUSY if constraint == PATIENT_OVERLAP_CONSTRAINT else ERR_SLOT_TAKEN) from exc
     except ValidationError as exc:
         raise BookingError(" ".join(exc.messages)) from exc
     return appointment
@@ -513,13 +525,10 @@ def reminder_instructions(appointment: Appointment) -> list[str]:
     """The pre-session steps for this patient's regimen (treatment sessions only)."""
     if appointment.kind != AppointmentKind.SESSION or appointment.plan_id is None:
         return []
-    adjuncts = [
-        rules.AdjunctSpec(a.agent, a.strength, a.pause_days_before)
-        for a in PlanAdjunct.objects.filter(plan_id=appointment.plan_id)
-    ]
+    adjuncts = adjunct_specs(PlanAdjunct.objects.filter(plan_id=appointment.plan_id))
     return rules.pre_session_instructions(
         adjuncts=adjuncts, hsv_history=appointment.patient.hsv_history,
-        session_date=sel.local_date(appointment.start), cfg=rule_config(),
+        session_date=sel.local_date(appointment.start), cfg=rule_config(), today=timezone.localdate(),
     )
 
 
@@ -563,7 +572,7 @@ def reminder_send(*, appointment_id: int) -> ReminderLog | None:
         if appointment is None:
             return None
         patient = appointment.patient
-        by_email = bool(patient.email and patient.email_consent)
+        by_email = patient.may_email
         log = ReminderLog(appointment=appointment, channel="email" if by_email else "phone",
                           recipient=patient.email if by_email else patient.phone)
         try:

@@ -19,7 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from plans import rules, rules_outcomes
+from plans import rules
+from plans.rules import outcomes as rules_outcomes
 from plans.config import outcome_config, rule_config
 from plans.models import (
     AdverseEvent,
@@ -177,10 +178,13 @@ class SessionRecord:
     notes: str = ""
 
 
-def _validate_record(modality: str, record: SessionRecord, *, confirm_warnings: bool) -> dict:
-    """Device settings checked by the rules (errors refuse, warnings need confirming) and the lot usable."""
+def _validate_record(modality: str, record: SessionRecord, *, confirm_warnings: bool, fitzpatrick: int | None) -> dict:
+    """Device settings checked by the rules against the patient's skin type (errors refuse, warnings need
+    confirming) and the lot usable."""
     errors: dict[str, list[str]] = {}
-    check = rules.check_device_settings(modality, record.device_settings, rule_config())
+    check = rules.check_device_settings(
+        modality, record.device_settings, rule_config(), for_patient=True, fitzpatrick=fitzpatrick
+    )
     for field, message in check.errors.items():
         errors.setdefault(field, []).append(message)
     if check.warnings and not confirm_warnings:
@@ -257,7 +261,9 @@ def session_record(
         raise ValidationError(order_error)
     if passing_check_today(session) is None:
         raise ValidationError(ERR_NEEDS_PASSING_CHECK)
-    warnings = _validate_record(session.plan.modality, record, confirm_warnings=confirm_warnings)
+    warnings = _validate_record(
+        session.plan.modality, record, confirm_warnings=confirm_warnings, fitzpatrick=session.plan.patient.fitzpatrick_type
+    )
     window = next(row.window for row in windows_for(session.plan, sessions, live) if row.session.pk == session.pk)
     performed_on = timezone.localdate(record.performed_at)
     reason_error = rules.outside_window_reason_error(window, performed_on, out_of_window_reason)
@@ -332,7 +338,9 @@ def session_amend(
     modality = session.modality or session.plan.modality
     # A lot already on the session stays acceptable (it was usable when given); a new lot must be usable.
     to_check = record if record.exosome_lot != session.exosome_lot else replace(record, exosome_lot=None)
-    warnings = _validate_record(modality, to_check, confirm_warnings=confirm_warnings)
+    warnings = _validate_record(
+        modality, to_check, confirm_warnings=confirm_warnings, fitzpatrick=session.plan.patient.fitzpatrick_type
+    )
     before = session_snapshot(session)
     for name in SESSION_RECORD_FIELDS:
         setattr(session, name, getattr(record, name))
@@ -342,10 +350,7 @@ def session_amend(
     changed = [name for name in SESSION_RECORD_FIELDS if before[name] != after[name]]
     if not changed:
         raise ValidationError(ERR_NO_CHANGES)
-    session._history_user = by
-    session._change_reason = f"Amendment: {reason.strip()}"[:100]
     session.full_clean()
-    session.save()
     amendment = SessionAmendment(
         session=session,
         reason=reason.strip(),
@@ -354,7 +359,12 @@ def session_amend(
         by=by,
     )
     amendment.full_clean()
+    # The amendment first: on PostgreSQL a completed session's clinical columns change only in a transaction
+    # that has written an amendment for it (trigger completed_session_needs_amendment, clinic/appendonly.py).
     amendment.save()
+    session._history_user = by
+    session._change_reason = f"Amendment: {reason.strip()}"[:100]
+    session.save()
     return amendment
 
 

@@ -9,13 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.http import require_perm, safe_next
-from clinic.pagecache import render_cached
 from clinic.services import access_log_record
 from plans import rules
 from plans.forms.aftercare import AftercareTextForm
 from plans.selectors.aftercare import (
     aftercare_session_get,
-    aftercare_session_patient_id,
     aftercare_sheet_for,
     aftercare_text_versions,
     aftercare_texts_current,
@@ -49,34 +47,20 @@ def _sheet_or_error(request, session):
         return None, str(error)
 
 
-def _patient_can_get_email(session) -> bool:
-    patient = session.plan.patient
-    return bool(patient.email and patient.email_consent)
-
-
 def aftercare(request, session_id):
-    require_perm(request, "plans.print_aftercare")  # before the cache: a kept page is no way around the role
-    rendered = {}
-
-    def context():
-        session = rendered["session"] = aftercare_session_get(session_id=session_id)  # 404 before the log
-        sheet, error = _sheet_or_error(request, session)
-        return {
-            "session": session,
-            "sheet": sheet,
-            "content": sheet.content if sheet else None,
-            "error": error,
-            "can_email": _patient_can_get_email(session),
-            "autoprint": request.GET.get("print") == "1" and sheet is not None,
-        }
-
-    # 409 when the sheet cannot be given yet (such answers are never kept).
-    response = render_cached(request, "plans/aftercare/print.html", context, status=lambda c: 409 if c["error"] else 200)
-    if rendered:
-        patient = rendered["session"].plan.patient_id
-    else:  # served from the cache: rendered earlier for a session that exists (sessions are never deleted)
-        patient = aftercare_session_patient_id(session_id=session_id)
-    access_log_record(user=request.user, patients=[patient], path=request.path)
+    session = _session_for_print(request, session_id)
+    sheet, error = _sheet_or_error(request, session)
+    context = {
+        "session": session,
+        "sheet": sheet,
+        "content": sheet.content if sheet else None,
+        "error": error,
+        "can_email": session.plan.patient.may_email,
+        "autoprint": request.GET.get("print") == "1" and sheet is not None,
+    }
+    # 409 when the sheet cannot be given yet.
+    response = render(request, "plans/aftercare/print.html", context, status=409 if error else 200)
+    access_log_record(user=request.user, patients=[session.plan.patient_id], path=request.path)
     return response
 
 

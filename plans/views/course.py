@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic.formkit import add_service_errors
-from clinic.pagecache import render_cached
 from clinic.services import access_log_record
 from patients.models import Patient
 from plans import rules
@@ -53,7 +52,7 @@ def _builder(request, *, patient, plan=None):
     creating = plan is None
     template = None
     if request.method == "POST":
-        form = forms.PlanForm(request.POST, instance=plan, cfg=cfg, creating=creating)
+        form = forms.PlanForm(request.POST, instance=plan, cfg=cfg, creating=creating, patient=patient)
         formset = forms.AdjunctFormSet(request.POST, prefix=ADJUNCT_PREFIX)
         form.previewing = "preview" in request.POST
     else:
@@ -64,7 +63,7 @@ def _builder(request, *, patient, plan=None):
             adjuncts = forms.adjunct_initial(template.adjuncts if template else [])
         else:
             initial, adjuncts = {}, forms.adjunct_initial(plan.adjuncts.all())
-        form = forms.PlanForm(instance=plan, initial=initial, cfg=cfg, creating=creating)
+        form = forms.PlanForm(instance=plan, initial=initial, cfg=cfg, creating=creating, patient=patient)
         formset = forms.AdjunctFormSet(initial=adjuncts, prefix=ADJUNCT_PREFIX)
 
     valid = request.method == "POST" and form.is_valid() & formset.is_valid()
@@ -89,7 +88,7 @@ def _builder(request, *, patient, plan=None):
         "patient": patient, "plan": plan, "form": form, "formset": formset, "creating": creating,
         "chooser": forms.TemplateChoiceForm(initial={"template": template}) if creating else None,
         "template": template, "preview": _preview(form, formset, patient, cfg, bound_valid=valid),
-        "fitzpatrick_high_risk": (patient.fitzpatrick_type or 6) >= rules.FITZPATRICK_HIGH_PIH_RISK_FROM,
+        "fitzpatrick_high_risk": rules.treat_as_darker_skin(patient.fitzpatrick_type),
     }
     access_log_record(user=request.user, patients=[patient], path=request.path)
     return render(request, "plans/course/plan_form.html", context)
@@ -101,20 +100,24 @@ def _preview(form, formset, patient, cfg, *, bound_valid):
         if not bound_valid:
             return None
         values = form.cleaned_data
-        specs = [rules.AdjunctSpec(agent=r["agent"], pause_days_before=r.get("pause_days_before") or 0) for r in forms.adjunct_rows(formset)]
+        specs = selectors.adjunct_specs(forms.adjunct_rows(formset))
     else:
         values = {name: form.initial.get(name, form.fields[name].initial) for name in form.fields}
         if form.instance.pk:
             for name in ("modality", "start_date", "sessions_planned", "interval_days", "window_before_days", "window_after_days"):
                 values[name] = getattr(form.instance, name)
-        specs = [rules.AdjunctSpec(agent=row["agent"], pause_days_before=row.get("pause_days_before") or 0) for row in formset.initial or [] if row.get("agent")]
+        specs = selectors.adjunct_specs(formset.initial or [])
     try:
         timeline = selectors.timeline_preview(
             start=values["start_date"], sessions=int(values["sessions_planned"]), interval_days=int(values["interval_days"]),
             window_before_days=int(values["window_before_days"]), window_after_days=int(values["window_after_days"]),
             followup_months=values.get("followup_months") or [],
         )
-        findings = rules.screen(selectors.screening_answers(patient), values["modality"], specs, timezone.localdate(), cfg)
+        findings = selectors.findings_for(
+            patient, modality=values["modality"], adjuncts=specs, start=values["start_date"],
+            sessions=int(values["sessions_planned"]), interval_days=int(values["interval_days"]),
+            today=timezone.localdate(), cfg=cfg,
+        )
     except (KeyError, TypeError, ValueError):
         return None
     return {"timeline": timeline, "findings": findings}
@@ -140,23 +143,20 @@ def plan_edit(request, plan_id):
 
 @permission_required("plans.view_plan", raise_exception=True)
 def plan_detail(request, plan_id):
-    rendered = {}
-
-    def context():
-        plan = rendered["plan"] = selectors.plan_for_page(plan_id)  # 404 for an unknown plan, before the log
-        return selectors.plan_page_context(plan, request.user) | {"override_form": forms.OverrideForm()}
-
-    response = render_cached(request, "plans/course/plan_detail.html", context)
-    # A page served from the cache was rendered for a plan that exists (plans are never deleted).
-    patient = rendered["plan"].patient_id if rendered else selectors.plan_patient_id(plan_id)
-    access_log_record(user=request.user, patients=[patient], path=request.path)
+    plan = selectors.plan_for_page(plan_id)  # 404 for an unknown plan, before the log
+    context = selectors.plan_page_context(plan, request.user) | {"override_form": forms.OverrideForm()}
+    response = render(request, "plans/course/plan_detail.html", context)
+    access_log_record(user=request.user, patients=[plan.patient_id], path=request.path)
     return response
 
 
 @permission_required("plans.view_plan", raise_exception=True)
 def plan_summary(request, plan_id):
     plan = selectors.plan_for_page(plan_id)
-    context = {"plan": plan, "patient": plan.patient, "timeline": selectors.plan_timeline(plan)}
+    context = {
+        "plan": plan, "patient": plan.patient, "timeline": selectors.plan_timeline(plan),
+        "sun_notes": rules.without_source_keys(plan.sun_notes),  # patients read this page
+    }
     access_log_record(user=request.user, patients=[plan.patient_id], path=request.path)
     return render(request, "plans/course/plan_summary.html", context)
 

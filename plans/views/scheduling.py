@@ -13,7 +13,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.http import require_perm, safe_next
-from clinic.pagecache import render_cached
 from clinic.services import access_log_record
 from patients.models import Patient
 from plans.config import rule_config
@@ -74,10 +73,11 @@ def schedule_day(request):
     require_perm(request, "plans.view_appointment")
     day, by = _calendar_query(request)
     here = request.get_full_path()
-    # Worked out once for the page, not once per appointment card.
-    per_page = {"can_change_appointments": request.user.has_perm("plans.change_appointment"), "here": here,
-                "here_quoted": quote(here, safe="")}
-    return render_cached(request, "plans/scheduling/day.html", lambda: selectors.day_view(day, by) | per_page)
+    can_change = request.user.has_perm("plans.change_appointment")  # once for the page, not once per card
+    context = selectors.day_view(day, by, can_change=can_change, can_print=request.user.has_perm("plans.print_aftercare"))
+    return render(request, "plans/scheduling/day.html", context | {
+        "can_change_appointments": can_change, "here": here, "here_quoted": quote(here, safe=""),
+    })
 
 
 @require_GET

@@ -25,6 +25,7 @@ from plans.selectors import panels_for
 from plans.selectors import safety
 from plans.selectors.scheduling import session_sequence
 from plans.selectors import visits as selectors
+from plans.selectors.course import pregnancy_questions_apply
 from plans.services import visits as services
 
 MSG_CHECK_PASSED = "Pre-session check passed. Record the session when it is done."
@@ -77,7 +78,10 @@ def session_check(request, session_id):
     if session.status == SessionStatus.COMPLETED:
         messages.info(request, MSG_COMPLETED_USE_AMEND)
         return redirect(session)
-    form = forms.PreSessionCheckForm(request.POST or None, hsv_history=session.plan.patient.hsv_history)
+    form = forms.PreSessionCheckForm(
+        request.POST or None, hsv_history=session.plan.patient.hsv_history,
+        pregnancy_applies=pregnancy_questions_apply(session.plan.patient),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             check = services.pre_session_check_record(session=session, answers=form.answers(), by=request.user)

@@ -47,26 +47,49 @@ def test_session_made_on_one_server_is_honoured_by_another(shared_redis, clinici
 
 
 @pytest.mark.django_db
-def test_a_write_through_one_server_makes_the_page_kept_for_another_stale(shared_redis, clinician):
-    from tests.factories import PatientFactory
+def test_no_page_with_patient_data_is_kept_in_the_shared_cache(shared_redis, clinician, front_desk):
+    """Sessions and small shared values only: after every key page has been read (and a write made), nothing in
+    Redis holds the patient's name or any rendered HTML, and a second server shows the write at once."""
+    import datetime as dt
 
-    patient = PatientFactory(last_name="Lindqvist")
+    import redis
+    from django.utils import timezone
+
+    from tests.factories import AppointmentFactory, PatientFactory, PlanFactory
+
+    patient = PatientFactory(first_name="Liv", last_name="Lindqvist")
+    plan = PlanFactory(patient=patient)
+    start = timezone.make_aware(dt.datetime(2030, 1, 7, 10, 0))  # a fixed day: no wall clock in the test
+    appointment = AppointmentFactory(patient=patient, plan=plan, start=start)
     first, second = Client(), Client()
     first.force_login(clinician)
     second.cookies = first.cookies
-    assert b"Lindqvist" in first.get(patient.get_absolute_url()).content  # kept in Redis
+    desk = Client()
+    desk.force_login(front_desk)
+    for url in (patient.get_absolute_url(), "/patients/?q=lind", plan.get_absolute_url()):
+        assert b"Lindqvist" in first.get(url).content
+    day = f"/schedule/?date={timezone.localdate(appointment.start).isoformat()}"
+    assert b"Lindqvist" in desk.get(day).content
     patient.last_name = "Lindqvist-Berg"
-    patient.save()  # as if saved by the other server: the version in Redis moves on
+    patient.save()
     assert b"Lindqvist-Berg" in second.get(patient.get_absolute_url()).content
+    assert b"Lindqvist-Berg" in desk.get(day).content
+
+    store = redis.Redis(host=REDIS[0], port=REDIS[1], db=15)
+    keys = store.keys("clinic-test*")
+    assert keys  # the sessions are there
+    for key in keys:
+        value = store.get(key) or b""
+        assert b"Lindqvist" not in value and b"<html" not in value.lower(), key
 
 
 def test_redis_url_selects_shared_cache_and_sessions():
     code = ("from django.conf import settings as s; "
-            "print(s.CACHES['default']['BACKEND'], s.SESSION_ENGINE, 'page-cache' if s.PAGE_CACHE else '')")
+            "print(s.CACHES['default']['BACKEND'], s.SESSION_ENGINE)")
     result = subprocess.run(
         [sys.executable, "-c", f"import django, os; os.environ['DJANGO_SETTINGS_MODULE']='clinic.settings'; django.setup(); {code}"],
         cwd=ROOT, env={"PATH": "/usr/bin:/bin", "DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/0"},
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert "ReusedClientRedisCache django.contrib.sessions.backends.cached_db page-cache" in result.stdout
+    assert "ReusedClientRedisCache django.contrib.sessions.backends.cached_db" in result.stdout

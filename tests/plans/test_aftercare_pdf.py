@@ -5,10 +5,19 @@ import subprocess
 
 import pytest
 from django.core import mail
+from django.db import connection, transaction
 from django.urls import reverse
 
 from plans.models import AftercareSheet
-from plans.services.aftercare import ERR_NO_EMAIL, ERR_NO_EMAIL_CONSENT, ERR_NOT_COMPLETED
+from plans.services.aftercare import (
+    ERR_MAIL_FAILED,
+    ERR_NO_EMAIL,
+    ERR_NO_EMAIL_CONSENT,
+    ERR_NOT_COMPLETED,
+    aftercare_content_build,
+    aftercare_sheet_email,
+    aftercare_sheet_issue,
+)
 from tests.plans.test_aftercare_content import LONDON, completed_session
 
 pytestmark = pytest.mark.django_db
@@ -61,11 +70,12 @@ def test_full_sheet_fits_two_pages_with_the_patient_on_every_page(clinician_clie
 
 def test_pdf_reuses_the_stored_sheet(clinician_client, tmp_path):
     session = completed_session()
-    clinician_client.get(reverse("plans:aftercare", args=[session.pk]))
-    sheet = AftercareSheet.objects.get(session=session)
-    sheet_content = sheet.content
-    sheet_content["sections"][0]["title"] = "Stored title as given"
-    AftercareSheet.objects.filter(pk=sheet.pk).update(content=sheet_content)
+    # A sheet stored as given, whose title today's texts would not produce (an issued sheet is never changed:
+    # on PostgreSQL a trigger refuses it, so the stored sheet is written as such).
+    content, versions = aftercare_content_build(session=session)
+    content["sections"][0]["title"] = "Stored title as given"
+    AftercareSheet.objects.create(session=session, content=content, text_versions=versions,
+                                  created_by=session.performed_by)
 
     response = clinician_client.get(reverse("plans:aftercare_pdf", args=[session.pk]))
 
@@ -85,12 +95,15 @@ def test_pdf_of_a_session_not_done_is_refused_clearly(clinician_client):
 # --- email -------------------------------------------------------------------------------------------------
 
 
-def test_email_sends_one_message_with_the_pdf_and_records_it(front_desk_client, tmp_path, settings):
+def test_email_sends_one_message_with_the_pdf_and_records_it(
+    front_desk_client, tmp_path, settings, django_capture_on_commit_callbacks
+):
     settings.CLINIC_NAME = "Harbour Skin Clinic"
     session = completed_session()
     url = reverse("plans:aftercare_email", args=[session.pk])
 
-    response = front_desk_client.post(url, {"next": f"/sessions/{session.pk}/"})
+    with django_capture_on_commit_callbacks(execute=True):  # the test's own transaction stands in for none
+        response = front_desk_client.post(url, {"next": f"/sessions/{session.pk}/"})
 
     assert response.status_code == 302 and response["Location"] == f"/sessions/{session.pk}/"
     assert len(mail.outbox) == 1
@@ -117,6 +130,65 @@ def test_email_refused_without_address_or_consent(front_desk_client, email, cons
     assert response.status_code == 200
     assert message in response.content.decode()
     assert mail.outbox == []
+    assert AftercareSheet.objects.get(session=session).emailed_at is None
+
+
+def test_email_goes_only_after_the_callers_transaction_commits(front_desk, django_capture_on_commit_callbacks):
+    """Inside a transaction (a caller's, or a future command's) nothing is rendered or sent until it commits."""
+    session = completed_session()
+    sheet = aftercare_sheet_issue(session=session, by=front_desk)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        with transaction.atomic():
+            aftercare_sheet_email(sheet=sheet, by=front_desk)
+            assert mail.outbox == []
+    assert mail.outbox == [] and len(callbacks) == 1
+    callbacks[0]()
+    assert len(mail.outbox) == 1
+    sheet.refresh_from_db()
+    assert sheet.emailed_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_mail_server_is_spoken_to_with_no_transaction_open_and_no_row_locked(front_desk_client, monkeypatch):
+    """A slow mail server must never hold a row lock: while the message is handed over, this connection is in
+    autocommit with no transaction open (so it holds no lock), and the sheet row can be locked by anyone."""
+    from django.core.mail.backends.locmem import EmailBackend
+
+    session = completed_session()
+    seen = []
+    original = EmailBackend.send_messages
+
+    def send_messages(self, messages):
+        seen.append((connection.in_atomic_block, connection.get_autocommit()))
+        with transaction.atomic():  # another writer can take the sheet's row lock at once (NOWAIT)
+            AftercareSheet.objects.select_for_update(nowait=True).filter(session=session).exists()
+        return original(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", send_messages)
+    response = front_desk_client.post(reverse("plans:aftercare_email", args=[session.pk]), follow=True)
+
+    assert response.status_code == 200 and "emailed to the patient" in response.content.decode()
+    assert seen == [(False, True)] and len(mail.outbox) == 1
+    assert AftercareSheet.objects.get(session=session).emailed_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_server_that_refuses_gives_a_message_and_records_nothing(front_desk_client, monkeypatch):
+    import smtplib
+
+    from django.core.mail.backends.locmem import EmailBackend
+
+    def refuse(self, messages):
+        raise smtplib.SMTPServerDisconnected("gone")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+    session = completed_session()
+
+    response = front_desk_client.post(reverse("plans:aftercare_email", args=[session.pk]), follow=True)
+
+    assert response.status_code == 200
+    assert ERR_MAIL_FAILED in response.content.decode()
     assert AftercareSheet.objects.get(session=session).emailed_at is None
 
 

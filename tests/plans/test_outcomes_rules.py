@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from plans import rules_outcomes as r
+from plans.rules import outcomes as r
 
 CFG = r.OutcomeConfig()
 
@@ -110,7 +110,7 @@ def test_group_outcome_small_group_shows_counts_but_no_rate():
 
 
 def test_group_outcome_at_minimum_size_shows_rate_and_median():
-    changes = [r.percent_change(Decimal("10"), Decimal(v)) for v in ("2", "4", "5", "8", "11")]
+    changes = [r.change_from_baseline(Decimal("10"), Decimal(v)) for v in ("2", "4", "5", "8", "11")]
     outcome = r.group_outcome(changes, courses=5)
     assert not outcome.suppressed
     assert (outcome.responders, outcome.scored) == (3, 5)

@@ -305,16 +305,16 @@ def test_screen_rejects_unknown_keys(call):
         (r.TRETINOIN, {"is_pregnant": True}, "tretinoin_pregnancy", FindingKind.ADJUNCT),
         (r.TRIPLE_COMBINATION, {"is_pregnant": True}, "triple_combination_pregnancy", FindingKind.ADJUNCT),
         (r.CYSTEAMINE, {"is_pregnant": True}, "cysteamine_pregnancy", FindingKind.ADJUNCT),
-        (r.HYDROQUINONE, {"is_breastfeeding": True}, "hydroquinone_breastfeeding", FindingKind.RELATIVE),
-        (r.TRETINOIN, {"is_breastfeeding": True}, "tretinoin_breastfeeding", FindingKind.RELATIVE),
-        (r.TRIPLE_COMBINATION, {"is_breastfeeding": True}, "triple_combination_breastfeeding", FindingKind.RELATIVE),
+        (r.HYDROQUINONE, {"is_breastfeeding": True}, "hydroquinone_breastfeeding", FindingKind.ADJUNCT),  # issue 12: adjunct findings show kind adjunct
+        (r.TRETINOIN, {"is_breastfeeding": True}, "tretinoin_breastfeeding", FindingKind.ADJUNCT),  # issue 12: adjunct findings show kind adjunct
+        (r.TRIPLE_COMBINATION, {"is_breastfeeding": True}, "triple_combination_breastfeeding", FindingKind.ADJUNCT),  # issue 12: adjunct findings show kind adjunct
         (r.TXA_ORAL, {"thrombosis_history": True}, r.CODE_TXA_THROMBOSIS, FindingKind.ADJUNCT),
         (r.TXA_ORAL, {"hormonal_contraception": "combined"}, r.CODE_TXA_COMBINED_CONTRACEPTION, FindingKind.ADJUNCT),
-        (r.TXA_ORAL, {"is_pregnant": True}, r.CODE_TXA_PREGNANCY, FindingKind.RELATIVE),
-        (r.TXA_ORAL, {"is_breastfeeding": True}, r.CODE_TXA_BREASTFEEDING, FindingKind.RELATIVE),
-        (r.TXA_ORAL, {"renal_impairment": True}, r.CODE_TXA_RENAL, FindingKind.RELATIVE),
-        (r.TXA_ORAL, {"smoker": True}, r.CODE_TXA_SMOKER, FindingKind.RELATIVE),
-        (r.TXA_ORAL, {"anticoagulants": True}, r.CODE_TXA_ANTICOAGULANTS, FindingKind.RELATIVE),
+        (r.TXA_ORAL, {"is_pregnant": True}, r.CODE_TXA_PREGNANCY, FindingKind.ADJUNCT),  # issue 12: adjunct findings show kind adjunct
+        (r.TXA_ORAL, {"is_breastfeeding": True}, r.CODE_TXA_BREASTFEEDING, FindingKind.ADJUNCT),  # issue 12: adjunct findings show kind adjunct
+        (r.TXA_ORAL, {"renal_impairment": True}, r.CODE_TXA_RENAL, FindingKind.ADJUNCT),  # issue 12: adjunct findings show kind adjunct
+        (r.TXA_ORAL, {"smoker": True}, r.CODE_TXA_SMOKER, FindingKind.ADJUNCT),  # issue 12: adjunct findings show kind adjunct
+        (r.TXA_ORAL, {"anticoagulants": True}, r.CODE_TXA_ANTICOAGULANTS, FindingKind.ADJUNCT),  # issue 12: adjunct findings show kind adjunct
         (r.NIACINAMIDE, {"is_pregnant": True}, "niacinamide_pregnancy_unverified", FindingKind.REMINDER),
         (r.KOJIC_ACID, {"is_breastfeeding": True}, "kojic_acid_pregnancy_unverified", FindingKind.REMINDER),
     ],
@@ -350,10 +350,11 @@ def test_oral_txa_always_gets_baseline_screening_reminder():
     assert finding.kind is FindingKind.REMINDER and "S46" in finding.source
 
 
-def test_cysteamine_in_pregnancy_configurable_to_relative():
+def test_cysteamine_in_pregnancy_configurable_to_an_overridable_caution():
     cfg = RuleConfig(cysteamine_blocks_in_pregnancy=False)
     findings = r.screen(replace(CLEAN, is_pregnant=True), NAFL, [AdjunctSpec(r.CYSTEAMINE)], TODAY, cfg)
-    assert by_code(findings, "cysteamine_pregnancy").kind is FindingKind.RELATIVE
+    finding = by_code(findings, "cysteamine_pregnancy")
+    assert finding.kind is FindingKind.ADJUNCT and finding.overridable and not finding.hard_stop
 
 
 def test_pause_reminders_use_plan_days():
@@ -668,7 +669,8 @@ def test_microneedling_suggestion_uses_config_depths():
 def test_rf_suggestion_records_no_invented_numbers():
     suggestion = r.suggest_device_settings(RF_MICRONEEDLING, 5)
     assert "needle_depth_mm" not in suggestion and "power_level" not in suggestion
-    assert "S24" in suggestion["note"]
+    assert "No standard melasma settings" in suggestion["note"]
+    assert not r.contains_source_key(suggestion["note"])  # issue 12: source keys stay in code comments
 
 
 @pytest.mark.parametrize("fitzpatrick", [0, 7, 3.5, None])
@@ -1144,11 +1146,19 @@ def test_rules_module_does_not_import_django():
     import ast
     import pathlib
 
-    tree = ast.parse(pathlib.Path(r.__file__).read_text())
-    imported = {
-        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
-    } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    assert imported <= {"calendar", "math", "collections", "dataclasses", "datetime", "decimal", "enum", "typing"}
+    # Every module of the package; relative imports (level > 0) stay inside it.
+    modules = sorted(pathlib.Path(r.__file__).parent.glob("*.py"))
+    assert len(modules) > 1
+    for module in modules:
+        tree = ast.parse(module.read_text())
+        imported = {
+            alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        } | {
+            node.module.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+        }
+        assert imported <= {"calendar", "math", "re", "collections", "dataclasses", "datetime", "decimal", "enum", "typing"}, module
 
 
 # =============================================================================

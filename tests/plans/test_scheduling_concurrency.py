@@ -105,3 +105,89 @@ def test_the_database_refuses_overlaps_the_application_did_not_check():
     Appointment.objects.filter(start=start).update(status="cancelled")
     AppointmentFactory(start=start, room=setup["rooms"][0], clinician=setup["clinician"])
     assert Appointment.objects.count() == 3
+
+
+# --- a patient is never double-booked ----------------------------------------------------------------------
+
+START = dt.datetime(2030, 1, 8, 10, 0, tzinfo=dt.UTC)  # a Tuesday, 10:00 in London; fixed, never read from a clock
+BOOKED_AT = START - dt.timedelta(days=3)
+ATTEMPTS = 50
+
+
+def _staffed_rooms(count: int):
+    """`count` rooms and `count` clinicians working every day, so nothing but the patient can clash."""
+    from plans.models import ClinicianHours
+    from tests.factories import RoomFactory
+
+    rooms = [RoomFactory(name=f"Race room {i:02d}") for i in range(count)]
+    clinicians = [UserFactory(role="clinician", username=f"race_dr_{i:02d}") for i in range(count)]
+    ClinicianHours.objects.bulk_create(
+        ClinicianHours(clinician=c, weekday=day, start=dt.time(7), end=dt.time(20)) for c in clinicians for day in range(7)
+    )
+    return rooms, clinicians
+
+
+def test_fifty_desks_booking_one_patient_at_the_same_time_book_exactly_one():
+    """50 concurrent bookings of the same patient at the same time, each with its own room and clinician: one
+    is booked, the 49 others get the clear 'already booked' message (never an error page)."""
+    patient = PatientFactory()
+    desk = UserFactory(role="front_desk", username="race_desk")
+    rooms, clinicians = _staffed_rooms(ATTEMPTS)
+    barrier = threading.Barrier(ATTEMPTS)
+    outcomes: list = [None] * ATTEMPTS
+
+    def book(index):
+        try:
+            barrier.wait(timeout=60)
+            slot = svc.Slot(kind="consultation", start=START, room=rooms[index], clinician=clinicians[index])
+            svc.appointment_book(patient=patient, slot=slot, by=desk, now=BOOKED_AT)
+            outcomes[index] = "booked"
+        except svc.BookingError as exc:
+            outcomes[index] = exc.message
+        except Exception as exc:  # noqa: BLE001 - reported, so a 500-worthy error fails the test clearly
+            outcomes[index] = f"{type(exc).__name__}: {exc}"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book, args=(i,)) for i in range(ATTEMPTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert outcomes.count("booked") == 1, outcomes
+    assert outcomes.count(svc.ERR_PATIENT_BUSY) == ATTEMPTS - 1, [o for o in outcomes if o != "booked"][:3]
+    assert Appointment.objects.filter(patient=patient).count() == 1
+
+
+def test_the_database_refuses_a_patient_overlap_the_application_did_not_check():
+    rooms, clinicians = _staffed_rooms(2)
+    patient = PatientFactory()
+    AppointmentFactory(patient=patient, start=START, room=rooms[0], clinician=clinicians[0])
+    with pytest.raises(IntegrityError, match="appointment_no_patient_overlap"), transaction.atomic():
+        AppointmentFactory(patient=patient, start=START + dt.timedelta(minutes=59), room=rooms[1],
+                           clinician=clinicians[1])
+    # Back to back is fine; another patient is fine; a cancelled or no-show appointment holds nothing.
+    AppointmentFactory(patient=patient, start=START + dt.timedelta(minutes=60), room=rooms[1],
+                       clinician=clinicians[1])
+    AppointmentFactory(start=START, room=rooms[1], clinician=clinicians[1], status="cancelled")
+    for status in ("cancelled", "no_show"):
+        Appointment.objects.filter(patient=patient, start=START).update(status=status)
+        AppointmentFactory(patient=patient, start=START, room=rooms[0], clinician=clinicians[0],
+                           status="booked")
+        Appointment.objects.filter(patient=patient, start=START, status="booked").update(status="cancelled")
+
+
+def test_with_the_services_check_removed_the_constraint_still_answers_already_booked(monkeypatch):
+    """The convention removed: without the service's own overlap check the database refuses, and the desk
+    still gets the patient message, not 'slot taken' and not an error page."""
+    rooms, clinicians = _staffed_rooms(2)
+    patient, desk = PatientFactory(), UserFactory(role="front_desk")
+    monkeypatch.setattr(svc, "_check_resources", lambda **kwargs: None)
+    first = svc.Slot(kind="consultation", start=START, room=rooms[0], clinician=clinicians[0])
+    svc.appointment_book(patient=patient, slot=first, by=desk, now=BOOKED_AT)
+    second = svc.Slot(kind="consultation", start=START, room=rooms[1], clinician=clinicians[1])
+    with pytest.raises(svc.BookingError) as refusal:
+        svc.appointment_book(patient=patient, slot=second, by=desk, now=BOOKED_AT)
+    assert refusal.value.message == svc.ERR_PATIENT_BUSY
+    assert Appointment.objects.filter(patient=patient).count() == 1

@@ -37,11 +37,11 @@ def test_two_runs_send_one_email_with_the_patients_pauses_and_an_ics(settings):
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [appointment.patient.email]
-    day = timezone.localtime(appointment.start).date()
-    hq_from = day - dt.timedelta(days=5)
-    tretinoin_from = day - dt.timedelta(days=7)  # default pause (S35)
-    assert f"Stop Hydroquinone from {hq_from:%A %d %B %Y} (5 days before your session)." in message.body
-    assert f"Stop Tretinoin from {tretinoin_from:%A %d %B %Y} (7 days before your session)." in message.body
+    # The visit is 30 hours away: both pauses should already have started, so the reminder says so plainly
+    # (issue 12) instead of giving a date in the past; tretinoin has the default pause (S35).
+    assert "Hydroquinone should be stopped 5 days before your session, so it should already have been stopped" in message.body
+    assert "Tretinoin should be stopped 7 days before your session" in message.body
+    assert "we may need to move your visit" in message.body and "Stop Hydroquinone from" not in message.body
     assert "Niacinamide" not in message.body  # continues through the course
     assert "No sunbathing, sunbeds, tanning or self-tanner for 14 days" in message.body
     assert "antiviral" in message.body

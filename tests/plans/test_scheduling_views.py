@@ -402,3 +402,16 @@ def test_plan_page_shows_the_bookings_panel_with_window_flags(world, front_desk_
     assert 'id="plan-bookings"' in content
     assert "1 outside window" in content
     assert reverse("plans:plan_book", args=[plan.pk]) in content
+
+
+def test_day_card_addresses_are_the_appointments_own(db):
+    """The card builds its action addresses from one reversed prefix: they must be the URL conf's."""
+    from plans.selectors.scheduling import day_view
+
+    day = dt.date(2030, 1, 7)
+    _many_appointments(day, 1)
+    card = next(card for column in day_view(day)["columns"] for card in column["appointments"])
+    for suffix, name in (("check-in/", "appointment_check_in"), ("no-show/", "appointment_no_show"),
+                         ("move/", "appointment_reschedule"), ("cancel/", "appointment_cancel")):
+        assert card.url + suffix == reverse(f"plans:{name}", args=[card.pk])
+    assert card.patient_url == Appointment.objects.get(pk=card.pk).patient.get_absolute_url()

@@ -29,8 +29,9 @@ BASE_SETTINGS = {
 
 
 def make_session(modality=rules.MICRONEEDLING, *, state="active", patient=None, number=1):
-    plan = PlanFactory(state=state, modality=modality, patient=patient or PatientFactory(), device_settings={},
-                       start_date=timezone.localdate())  # session 1 due today: inside its window
+    # Type III: the typed settings below are within the conservative ceilings only types IV–VI have (S18).
+    plan = PlanFactory(state=state, modality=modality, patient=patient or PatientFactory(fitzpatrick_type=3),
+                       device_settings={}, start_date=timezone.localdate())  # session 1 due today: inside its window
     return TreatmentSessionFactory(plan=plan, number=number)
 
 

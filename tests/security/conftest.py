@@ -60,8 +60,10 @@ def world(clinician):
                                    exosome_lot=lot, completed_at=timezone.now())
     planned = TreatmentSessionFactory(plan=plan, number=2)
     for kind in (plan.modality, ConsentKind.EXOSOME):
-        consent = ConsentFactory(plan=plan, text=ConsentTextFactory(kind=kind, version=1), clinician=clinician)
-    consent.scanned_form.save("scan.png", ContentFile(_png()), save=True)
+        # The scan is stored with the consent: a signed consent is never changed afterwards (PostgreSQL refuses).
+        scan = ContentFile(_png(), name="scan.png") if kind == ConsentKind.EXOSOME else ""
+        consent = ConsentFactory(plan=plan, text=ConsentTextFactory(kind=kind, version=1), clinician=clinician,
+                                 scanned_form=scan)
     photo = Photo(patient=patient, session=done, taken_on=timezone.localdate(), view="front",
                   content_type="image/png", uploaded_by=clinician)
     photo.image.save("front.png", ContentFile(_png()), save=True)

@@ -7,14 +7,22 @@ project builds from settings (plans/config.py: outcome_config)."""
 
 from __future__ import annotations
 
+__all__ = [
+    "OutcomeConfig", "DEFAULT_OUTCOME_CONFIG", "Proportion", "wilson_interval", "proportion", "change_from_baseline",
+    "responder_by_change", "is_responder", "is_relapse", "maintenance_due", "quartiles", "median", "GroupOutcome",
+    "group_outcome", "followup_month_for", "LotSignal", "event_rate", "lot_signal", "SERIOUSNESS_CRITERIA",
+    "INJECTING_DELIVERIES", "delivery_needs_confirmation", "is_business_day", "add_business_days",
+    "business_days_between", "report_due_on", "report_is_overdue",
+]
+
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from plans import rules
-from plans.rules import add_months
+from .base import add_months
+from .scores import percent_change as _percent_change
 
 # =============================================================================
 # CONFIGURATION
@@ -102,11 +110,11 @@ def _dec(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def percent_change(baseline, current) -> Decimal | None:
+def change_from_baseline(baseline, current) -> Decimal | None:
     """plans.rules.percent_change (S13, S20), and None when either score is missing."""
     if baseline is None or current is None:
         return None
-    return rules.percent_change(baseline, current)
+    return _percent_change(baseline, current)
 
 
 def responder_by_change(change, cfg: OutcomeConfig = DEFAULT_OUTCOME_CONFIG) -> bool | None:
@@ -119,7 +127,7 @@ def responder_by_change(change, cfg: OutcomeConfig = DEFAULT_OUTCOME_CONFIG) -> 
 def is_responder(baseline, current, cfg: OutcomeConfig = DEFAULT_OUTCOME_CONFIG) -> bool | None:
     """≥ responder_reduction_percent fewer mMASI points than baseline (exactly 50 % counts); None when it
     cannot be told (no baseline, baseline 0, no score)."""
-    return responder_by_change(percent_change(baseline, current), cfg)
+    return responder_by_change(change_from_baseline(baseline, current), cfg)
 
 
 def is_relapse(baseline, end, followup, cfg: OutcomeConfig = DEFAULT_OUTCOME_CONFIG) -> bool | None:
