@@ -402,6 +402,8 @@ class Seeder:
                 assessment_rows.append(self.assessment(plan, None, plan.start_date, "baseline", 0, plan.created_by))
             for item in sessions:
                 session = pm.TreatmentSession(plan=plan, number=item["number"], status=item["status"])
+                if item["status"] == "cancelled":  # the database requires the reason (closed_session_has_reason)
+                    session.closed_reason = "Course stopped."
                 if item["status"] == "completed":
                     slot_start, room, _ = item["appointment"]
                     clinician = self.clinician_for(item["day"], room)

@@ -1,14 +1,12 @@
-import datetime as dt
-
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Layout, Submit
 from django import forms
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
-from django.core.validators import MaxValueValidator, MinValueValidator
 
 from patients.models import Patient
 
+from clinic.formkit import QueryDateField
 from clinic.roles import ROLE_LABELS
 
 ROLE_CHOICES = list(ROLE_LABELS.items())
@@ -62,9 +60,6 @@ class StaffEditForm(forms.Form):
 
 # --------------------------------------------------------------------------- audit filters
 
-AUDIT_FIRST_DAY = dt.date(2000, 1, 1)
-AUDIT_LAST_DAY = dt.date(2099, 12, 31)
-ERR_DATE_RANGE = "Choose a date between 2000 and 2099."
 ERR_DATES_REVERSED = "The end date is before the start date."
 ERR_NO_SUCH_MRN = "No patient has that record number."
 ERR_NO_SUCH_STAFF = "Choose a staff member from the list."
@@ -82,10 +77,8 @@ class _StaffField(forms.ModelChoiceField):
 
 
 def _audit_date(label):
-    return forms.DateField(
-        required=False, label=label, widget=forms.DateInput(attrs={"type": "date"}),
-        validators=[MinValueValidator(AUDIT_FIRST_DAY, ERR_DATE_RANGE), MaxValueValidator(AUDIT_LAST_DAY, ERR_DATE_RANGE)],
-    )
+    # The project's one reader of dates from a query string, with the range every such date keeps to.
+    return QueryDateField(required=False, label=label, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class AccessLogFilterForm(forms.Form):

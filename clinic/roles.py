@@ -55,6 +55,7 @@ PERMISSION_MATRIX: dict[str, set[str]] = {
     "plans.add_appointment": {FRONT_DESK, MANAGER},
     "plans.change_appointment": {FRONT_DESK, MANAGER},  # reschedule, check in, no-show, cancel
     "plans.manage_resources": {MANAGER},  # rooms, devices, hours, appointment lengths
+    "plans.export_fhir": {MANAGER},  # bulk FHIR exports of every patient (plans/fhir/bulk.py)
     # aftercare
     "plans.print_aftercare": {CLINICIAN, FRONT_DESK, MANAGER},
     "plans.add_aftercaretext": {MANAGER},

@@ -171,6 +171,11 @@ STORAGES = {
     },
 }
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_MB", 10) * 1024 * 1024
+# Largest image accepted (photos, scanned consents, drawn signatures), judged from its header before any pixel
+# is decoded (clinic/uploads.py): a small file can claim enough pixels to tie up a worker for half a minute.
+PHOTO_MAX_MEGAPIXELS = env_int("PHOTO_MAX_MEGAPIXELS", 40)
+if PHOTO_MAX_MEGAPIXELS < 1:
+    raise ImproperlyConfigured(f"PHOTO_MAX_MEGAPIXELS must be at least 1, got {PHOTO_MAX_MEGAPIXELS}")
 DATA_UPLOAD_MAX_MEMORY_SIZE = PHOTO_MAX_BYTES + 1024 * 1024
 
 # --- Email (Django 6.1 MAILERS). EMAIL_BACKEND=console prints mail instead of sending it. ---
@@ -255,6 +260,10 @@ LOGGING = {
 CLINIC_NAME = env_str("CLINIC_NAME", "Clinic")
 CLINIC_PHONE = env_str("CLINIC_PHONE", "+44 20 7946 0000")
 CLINIC_ADDRESS = env_str("CLINIC_ADDRESS", "")
+# Base of the clinic's own FHIR system URIs (MRN identifiers, score and modality CodeSystems), plans/fhir/ids.py.
+CLINIC_FHIR_BASE = env_str("CLINIC_FHIR_BASE", "https://clinic.example.org/fhir")
+# Bulk FHIR exports (manage.py export_fhir --out) that managers may download: one directory per export.
+FHIR_EXPORT_DIR = Path(env_str("FHIR_EXPORT_DIR", str(BASE_DIR / "exports" / "fhir")))
 PAGE_SIZE = env_int("PAGE_SIZE", 25)
 
 # Thresholds the domain reference tags [U] (uncertain): settings, not constants. Keys are the fields of

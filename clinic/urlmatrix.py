@@ -39,6 +39,7 @@ URL_MATRIX: dict[str, dict] = {
     "patients:detail": page(*ALL),
     "patients:edit": page(*ALL),
     "patients:history": page(M),
+    "patients:fhir": page(C, M),
     "patients:confirm_screening": action(C),
     "patients:archive": action(C, M),
     "patients:restore": action(C, M),
@@ -117,4 +118,7 @@ URL_MATRIX: dict[str, dict] = {
     "plans:adverse_event_report_pdf": page(C, M),
     "plans:adverse_events_inspector_export": page(M),
     "plans:recalls": page(*ALL),
+    # FHIR bulk exports
+    "plans:fhir_exports": page(M),
+    "plans:fhir_export_file": page(M, kwargs={"export": "no-such-export", "filename": "Patient.ndjson"}, status={404}),
 }

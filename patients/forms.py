@@ -35,8 +35,16 @@ class PatientForm(forms.ModelForm):
             ]
         } | {"address": forms.Textarea(attrs={"rows": 2}), "screening_notes": forms.Textarea(attrs={"rows": 3})}
 
+    confirm_screening = forms.BooleanField(
+        label="The patient has confirmed all the screening answers above as true today", required=False,
+        help_text="Leave unticked when only correcting other details: the screening stays dated as it was.",
+    )
+
     def __init__(self, *args, clinical: bool, **kwargs):
         super().__init__(*args, **kwargs)
+        # On a new patient, entering the answers is confirming them (patients.services.patient_create).
+        if not clinical or self.instance.pk is None:
+            del self.fields["confirm_screening"]
         if not clinical:
             for name in CLINICAL_FIELDS + SCREENING_FIELDS:
                 del self.fields[name]
@@ -69,6 +77,7 @@ class PatientForm(forms.ModelForm):
                     "photosensitising_medicines",
                     "allergies",
                     "screening_notes",
+                    *(["confirm_screening"] if "confirm_screening" in self.fields else []),
                 ),
             ]
         self.helper.layout = Layout(*sections)

@@ -11,19 +11,20 @@ def patient_create(*, form, by) -> Patient:
     patient = form.save(commit=False)
     if any(name in form.cleaned_data for name in ("is_pregnant", "allergies")):
         # A clinician filled in the screening answers: that counts as confirming them today.
-        patient.screening_confirmed_at = timezone.now()
-        patient.screening_confirmed_by = by
+        _stamp_screening(patient, by=by)
     patient.full_clean()
     patient.save()
     return patient
 
 
 @transaction.atomic
-def patient_update(*, form, by) -> Patient:
+def patient_update(*, form, by, confirm_screening: bool = False) -> Patient:
+    """Save an edit. The screening answers count as confirmed today only when the clinician says so
+    (`confirm_screening`, the form's explicit tick): editing a phone number must not make stale answers
+    (pregnancy, isotretinoin, a recent tan) look freshly checked."""
     patient = form.save(commit=False)
-    if "is_pregnant" in form.cleaned_data and form.has_changed():
-        patient.screening_confirmed_at = timezone.now()
-        patient.screening_confirmed_by = by
+    if confirm_screening:
+        _stamp_screening(patient, by=by)
     patient.full_clean()
     patient.save()
     return patient
@@ -33,10 +34,14 @@ def patient_update(*, form, by) -> Patient:
 def patient_confirm_screening(*, patient: Patient, by) -> Patient:
     """Re-confirm the screening answers as still true today (dated, by whom)."""
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
-    patient.screening_confirmed_at = timezone.now()
-    patient.screening_confirmed_by = by
+    _stamp_screening(patient, by=by)
     patient.save(update_fields=["screening_confirmed_at", "screening_confirmed_by", "updated_at"])
     return patient
+
+
+def _stamp_screening(patient: Patient, *, by) -> None:
+    patient.screening_confirmed_at = timezone.now()
+    patient.screening_confirmed_by = by
 
 
 @transaction.atomic

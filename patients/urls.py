@@ -1,6 +1,7 @@
 from django.urls import path
 
 from patients import views
+from plans.fhir import views as fhir_views
 
 app_name = "patients"
 
@@ -13,4 +14,5 @@ urlpatterns = [
     path("<int:patient_id>/archive/", views.patient_archive, name="archive"),
     path("<int:patient_id>/restore/", views.patient_restore, name="restore"),
     path("<int:patient_id>/history/", views.patient_history, name="history"),
+    path("<int:patient_id>/fhir/", fhir_views.patient_fhir_bundle, name="fhir"),
 ]

@@ -57,7 +57,9 @@ def patient_edit(request, patient_id):
     clinical = request.user.has_perm("patients.change_clinical_history")
     form = PatientForm(request.POST or None, instance=patient, clinical=clinical)
     if request.method == "POST" and form.is_valid():
-        patient = services.patient_update(form=form, by=request.user)
+        patient = services.patient_update(
+            form=form, by=request.user, confirm_screening=form.cleaned_data.get("confirm_screening", False)
+        )
         _warn_duplicates(request, patient)
         messages.success(request, "Saved.")
         return redirect(patient)

@@ -9,7 +9,8 @@ from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.utils import timezone
 
-from clinic.formkit import DateInput, DateTimeInput, row
+from clinic.formkit import DateInput, DateTimeInput, capped_formset_factory, row
+from clinic.uploads import DRAWING_PREFIX, drawing_check, image_check, image_decoded
 from plans import rules
 from plans.models import (
     ConsentKind,
@@ -30,6 +31,7 @@ ERR_CONFIRM_WARNINGS = "Tick “I confirm these settings” to accept the warnin
 ERR_STOP_BEFORE_START = "The stop date is before the start date."
 ERR_SCAN_TYPE = "The scanned form must be a PDF, JPEG or PNG file."
 ERR_SCAN_SIZE = "The scanned form is larger than {mb} MB."
+ERR_SCAN_INCOMPLETE = "The scanned PDF is incomplete (it has no end); save or scan it again."
 ERR_SIGNED_FUTURE = "The signing time cannot be in the future."
 ERR_SIGNATURE = "Type the patient's signature (or draw it)."
 SCAN_MAX_MB = 10
@@ -213,7 +215,10 @@ class AdjunctForm(forms.Form):
         return cleaned
 
 
-AdjunctFormSet = forms.formset_factory(AdjunctForm, extra=0, can_delete=True, max_num=12, validate_max=True)
+ADJUNCTS_MAX = 12
+ERR_TOO_MANY_ADJUNCTS = "A plan can list at most %(num)d adjuncts. Remove some rows; nothing was saved."
+AdjunctFormSet = capped_formset_factory(AdjunctForm, max_num=ADJUNCTS_MAX, too_many=ERR_TOO_MANY_ADJUNCTS,
+                                        extra=0, can_delete=True)
 
 
 def adjunct_rows(formset) -> list[dict]:
@@ -432,9 +437,9 @@ class ConsentForm(forms.Form):
 
     def clean_signature_drawing(self):
         drawing = self.cleaned_data["signature_drawing"]
-        if drawing and not drawing.startswith("data:image/png;base64,"):
+        if drawing and not drawing.startswith(DRAWING_PREFIX):
             return ""
-        return drawing
+        return drawing_check(drawing) if drawing else drawing
 
     def clean_scanned_form(self):
         upload = self.cleaned_data.get("scanned_form")
@@ -444,8 +449,24 @@ class ConsentForm(forms.Form):
             raise forms.ValidationError(ERR_SCAN_SIZE.format(mb=SCAN_MAX_MB))
         head = upload.read(16)
         upload.seek(0)
-        if not any(head.startswith(magic) for magic in _SCAN_SIGNATURES):
+        kind = next((kind for magic, kind in _SCAN_SIGNATURES.items() if head.startswith(magic)), None)
+        if kind is None:
             raise forms.ValidationError(ERR_SCAN_TYPE)
+        if kind == "application/pdf":
+            # Never parsed here, but a PDF cut off in transit has no end-of-file marker near its end.
+            upload.seek(max(0, upload.size - 2048))
+            tail = upload.read()
+            upload.seek(0)
+            if b"%%EOF" not in tail:
+                raise forms.ValidationError(ERR_SCAN_INCOMPLETE)
+        else:
+            # A scan is an image like any other: the project's one image check (pixel limit before decoding),
+            # then decoded once so a truncated scan is refused now rather than found unreadable later.
+            try:
+                image_check(upload)
+                image_decoded(upload).close()
+            except forms.ValidationError as exc:
+                raise forms.ValidationError(ERR_SCAN_TYPE if exc.code == "image_type" else exc.messages) from exc
         return upload
 
     def clean(self):

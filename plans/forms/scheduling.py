@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from clinic.formkit import DateInput, TimeInput, row
+from clinic.formkit import DateInput, QueryDateField, TimeInput, capped_formset_factory, row
 from plans.models import (
     AppointmentKind,
     AppointmentLength,
@@ -16,6 +16,8 @@ from plans.models import (
     Device,
     Room,
 )
+from plans.forms.course import FOLLOWUP_MAX_MONTHS
+from plans.models.course import SESSIONS_MAX
 from plans.rules import MODALITY_CHOICES
 
 WEEKDAY_CHOICES = [(n, name) for n, name in enumerate(
@@ -38,14 +40,17 @@ class ClinicianChoiceField(forms.ModelChoiceField):
 
 
 class CalendarQueryForm(forms.Form):
-    date = forms.DateField(required=False)
+    date = QueryDateField(required=False)
     by = forms.ChoiceField(choices=[("room", "Room"), ("clinician", "Clinician")], required=False)
 
+    # Each value on its own: a bad "by" does not throw away a good date, nor the other way round.
     def day(self) -> dt.date:
-        return (self.cleaned_data.get("date") if self.is_valid() else None) or timezone.localdate()
+        self.is_valid()
+        return self.cleaned_data.get("date") or timezone.localdate()
 
     def by_value(self) -> str:
-        return (self.cleaned_data.get("by") if self.is_valid() else None) or "room"
+        self.is_valid()
+        return self.cleaned_data.get("by") or "room"
 
 
 class _SlotFields(forms.Form):
@@ -83,7 +88,11 @@ class CourseSlotForm(_SlotFields):
                 self.fields[name].required = False
 
 
-CourseSlotFormSet = forms.formset_factory(CourseSlotForm, extra=0)
+# A course proposes at most its sessions and one follow-up per month of the follow-up range.
+COURSE_SLOTS_MAX = SESSIONS_MAX + FOLLOWUP_MAX_MONTHS
+ERR_TOO_MANY_SLOTS = "A course books at most %(num)d appointments at once; nothing was booked."
+CourseSlotFormSet = capped_formset_factory(CourseSlotForm, max_num=COURSE_SLOTS_MAX, too_many=ERR_TOO_MANY_SLOTS,
+                                           extra=0)
 
 
 class ConfirmOutsideForm(forms.Form):

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from clinic.formkit import DateInput, DateTimeInput, row
+from clinic.formkit import DateInput, DateTimeInput, QueryDateField, row
 from plans import rules
 from plans.models.products import LabelledRoute
 from plans.models.visits import EXOSOME_DELIVERY_CHOICES
@@ -18,7 +18,7 @@ from plans.models import (
     Lot,
     PhotoView,
 )
-from plans.services.visits import SessionRecord
+from plans.services.visits import SessionRecord, photo_check_upload
 
 ERR_MELASQOL_PARTIAL = "Fill in all 10 MELASQOL items, or none."
 ERR_PERIOD = "The start of the period must be before its end."
@@ -365,6 +365,13 @@ class PhotoForm(forms.Form):
         self.helper.form_enctype = "multipart/form-data"  # FormHelper sets it when a file field is present
         self.helper.add_input(Submit("submit", "Upload photo"))
 
+    def clean_image(self):
+        # The service checks again (every path goes through it); here the message lands next to the field even
+        # when another field is wrong too.
+        upload = self.cleaned_data["image"]
+        photo_check_upload(upload)
+        return upload
+
 
 SERIOUS_HELP = (
     "Serious is separate from the grade: death, life-threatening, hospitalisation, persistent disability, or an "
@@ -432,8 +439,8 @@ class AdverseEventResolveForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    date_from = forms.DateField(label="Onset from", widget=DateInput(), required=False)
-    date_to = forms.DateField(label="Onset to", widget=DateInput(), required=False)
+    date_from = QueryDateField(label="Onset from", widget=DateInput(), required=False)
+    date_to = QueryDateField(label="Onset to", widget=DateInput(), required=False)
 
     def clean(self):
         data = super().clean()

@@ -5,6 +5,7 @@
 - visits.py      treatment sessions, pre-session checks, amendments, assessments, photos, adverse events
 - scheduling.py  rooms, devices, clinician hours, appointments, reminders, calendar feeds
 - aftercare.py   versioned aftercare texts and the sheets given to patients
+- exports.py     downloads of bulk FHIR exports (who, which file, when)
 """
 
 from plans.models.aftercare import *  # noqa: F401,F403
@@ -12,3 +13,4 @@ from plans.models.course import *  # noqa: F401,F403
 from plans.models.products import *  # noqa: F401,F403
 from plans.models.scheduling import *  # noqa: F401,F403
 from plans.models.visits import *  # noqa: F401,F403
+from plans.models.exports import *  # noqa: F401,F403

@@ -16,7 +16,8 @@ __all__ = [
 
 from plans.rules import AGENT_CHOICES  # noqa: E402  (domain reference §4)
 
-session_count_validators = [MinValueValidator(1), MaxValueValidator(6)]
+SESSIONS_MAX = 6
+session_count_validators = [MinValueValidator(1), MaxValueValidator(SESSIONS_MAX)]
 
 
 class SunProtection(models.Model):

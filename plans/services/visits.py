@@ -17,8 +17,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
+from clinic.uploads import UNREADABLE_ERRORS, image_check, image_decoded
 from plans import rules
 from plans.rules import outcomes as rules_outcomes
 from plans.config import outcome_config, rule_config
@@ -447,36 +448,36 @@ PHOTO_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
 
 
 def photo_check_upload(upload) -> str:
-    """The image format ("JPEG"/"PNG") read from the content by Pillow, or ValidationError."""
-    if upload.size > settings.PHOTO_MAX_BYTES:
-        raise ValidationError(ERR_PHOTO_TOO_LARGE.format(limit_mb=settings.PHOTO_MAX_BYTES // (1024 * 1024)))
+    """The image format ("JPEG"/"PNG") read from the content by Pillow, or ValidationError: the project's one
+    image check (clinic.uploads), size and pixel count judged before anything is decoded."""
     try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            image_format = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ValidationError(ERR_PHOTO_TYPE) from exc
-    finally:
-        upload.seek(0)
-    if image_format not in PHOTO_FORMATS:
-        raise ValidationError(ERR_PHOTO_TYPE)
-    return image_format
+        return image_check(upload, formats=tuple(PHOTO_FORMATS), max_bytes=settings.PHOTO_MAX_BYTES)
+    except ValidationError as exc:
+        if exc.code == "image_bytes":
+            raise ValidationError(ERR_PHOTO_TOO_LARGE.format(limit_mb=settings.PHOTO_MAX_BYTES // (1024 * 1024))) from exc
+        if exc.code == "image_type":
+            raise ValidationError(ERR_PHOTO_TYPE) from exc
+        raise
 
 
 def _reencoded_without_metadata(upload, image_format: str) -> bytes:
-    """Only the pixels survive: EXIF (GPS included), XMP, comments and text chunks are dropped."""
-    upload.seek(0)
-    with Image.open(upload) as original:
-        image = ImageOps.exif_transpose(original)  # keep the orientation the camera meant, then drop EXIF
-    if image.mode == "P" or (image_format == "JPEG" and image.mode not in ("RGB", "L")):
-        image = image.convert("RGBA" if image_format == "PNG" else "RGB")
-    pixels = Image.frombytes(image.mode, image.size, image.tobytes())  # a fresh image carries no metadata
-    out = io.BytesIO()
-    if image_format == "JPEG":
-        pixels.save(out, format="JPEG", quality=92)
-    else:
-        pixels.save(out, format="PNG", optimize=True)
+    """Only the pixels survive: EXIF (GPS included), XMP, comments and text chunks are dropped. A file whose
+    header passed but whose data does not decode (truncated, corrupt EXIF) is refused, not a 500."""
+    try:
+        with image_decoded(upload) as original:
+            image = ImageOps.exif_transpose(original)  # keep the orientation the camera meant, then drop EXIF
+        if image.mode == "P" or (image_format == "JPEG" and image.mode not in ("RGB", "L")):
+            image = image.convert("RGBA" if image_format == "PNG" else "RGB")
+        pixels = Image.frombytes(image.mode, image.size, image.tobytes())  # a fresh image carries no metadata
+        out = io.BytesIO()
+        if image_format == "JPEG":
+            pixels.save(out, format="JPEG", quality=92)
+        else:
+            pixels.save(out, format="PNG", optimize=True)
+    except ValidationError as exc:
+        raise ValidationError(ERR_PHOTO_TYPE if exc.code == "image_type" else exc.messages) from exc
+    except UNREADABLE_ERRORS as exc:
+        raise ValidationError(ERR_PHOTO_TYPE) from exc
     return out.getvalue()
 
 
@@ -491,7 +492,10 @@ def photo_upload(
     if taken_on > timezone.localdate():
         raise ValidationError({"taken_on": ERR_DATE_IN_FUTURE})
     content_type, extension = PHOTO_FORMATS[image_format]
-    data = _reencoded_without_metadata(upload, image_format)
+    try:
+        data = _reencoded_without_metadata(upload, image_format)
+    except ValidationError as exc:
+        raise ValidationError({"image": exc.messages}) from exc
     photo = Photo(
         patient=patient, session=session, taken_on=taken_on, view=view, content_type=content_type, uploaded_by=by
     )

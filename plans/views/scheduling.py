@@ -38,7 +38,7 @@ MSG_CHECKED_IN = "{name} is checked in."
 MSG_NO_SHOW = "{name} recorded as a no-show."
 MSG_CANCELLED = "Cancelled."
 MSG_CANCELLED_LATE = "Cancelled — late cancellation (under {hours} hours' notice)."
-MSG_BAD_DATE = "That is not a date; showing today."
+MSG_BAD_DATE = "{error} Showing today."
 MSG_FEED_NEW = "Your calendar feed has a new address; the old one no longer works."
 
 RESOURCE_FORMS = {
@@ -60,8 +60,8 @@ def _back(request, appointment) -> str:
 
 def _calendar_query(request):
     form = forms.CalendarQueryForm(request.GET)
-    if request.GET.get("date") and not form.is_valid():
-        messages.warning(request, MSG_BAD_DATE)
+    if request.GET.get("date") and not form.is_valid() and "date" in form.errors:
+        messages.warning(request, MSG_BAD_DATE.format(error=" ".join(form.errors["date"])))
     return form.day(), form.by_value()
 
 

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -249,7 +249,7 @@ def _photo(request, *, patient, session, back):
     return render(
         request, "plans/visits/photo_form.html",
         {"form": form, "patient": patient, "session": session, "back": back,
-         "max_mb": settings.PHOTO_MAX_BYTES // (1024 * 1024)},
+         "max_mb": settings.PHOTO_MAX_BYTES // (1024 * 1024), "max_megapixels": settings.PHOTO_MAX_MEGAPIXELS},
     )
 
 
@@ -322,6 +322,11 @@ def _period(request):
     return form, None, None
 
 
+def _period_errors(form) -> str:
+    return " ".join(f"{form[name].label}: {error}" if name in form.fields else error
+                    for name, errors in form.errors.items() for error in errors)
+
+
 @permission_required("plans.view_adverseevent", raise_exception=True)
 def adverse_event_list(request):
     form, date_from, date_to = _period(request)
@@ -344,7 +349,10 @@ CSV_COLUMNS = [
 
 @permission_required("plans.view_adverseevent", raise_exception=True)
 def adverse_event_export(request):
-    _, date_from, date_to = _period(request)
+    form, date_from, date_to = _period(request)
+    if form.is_bound and not form.is_valid():
+        # An export of everything is not what was asked for: say what is wrong with the period instead.
+        return HttpResponseBadRequest(_period_errors(form), content_type="text/plain; charset=utf-8")
     rows = selectors.adverse_events_report(date_from=date_from, date_to=date_to)
     access_log_record(user=request.user, patients=[row["event"].patient_id for row in rows], path=request.path)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -370,6 +378,10 @@ def adverse_event_export(request):
 @permission_required("plans.view_adverseevent", raise_exception=True)
 def adverse_event_report(request):
     form, date_from, date_to = _period(request)
+    if form.is_bound and not form.is_valid():
+        # A printed report must not claim a period it does not cover.
+        return render(request, "plans/visits/adverse_event_report.html",
+                      {"rows": [], "form": form, "period_errors": _period_errors(form)}, status=400)
     rows = selectors.adverse_events_report(date_from=date_from, date_to=date_to)
     access_log_record(user=request.user, patients=[row["event"].patient_id for row in rows], path=request.path)
     return render(

@@ -238,7 +238,8 @@ def test_only_an_amendment_written_in_the_same_transaction_opens_a_completed_ses
 
 @pytest.mark.postgres
 @time_machine.travel(NOW, tick=False)
-def test_the_apps_own_flows_still_work_on_postgresql(postgres_only, clinician, settings, mailoutbox):
+def test_the_apps_own_flows_still_work_on_postgresql(postgres_only, clinician, settings, mailoutbox,
+                                                    django_capture_on_commit_callbacks):
     """Record a session, amend it, assess, photograph, follow an adverse event, issue and email the aftercare
     sheet, sign consent: every write the services make later is one the triggers allow, and keeps history."""
     from tests.plans.test_aftercare_content import ship_texts
@@ -285,7 +286,8 @@ def test_the_apps_own_flows_still_work_on_postgresql(postgres_only, clinician, s
     assert event.history.count() == 4  # recorded, reviewed, corrected, resolved
 
     sheet = aftercare_services.aftercare_sheet_issue(session=session, by=clinician)
-    aftercare_services.aftercare_sheet_email(sheet=sheet, by=clinician)
+    with django_capture_on_commit_callbacks(execute=True):  # the mail goes once the caller's transaction commits
+        aftercare_services.aftercare_sheet_email(sheet=sheet, by=clinician)
     sheet.refresh_from_db()
     assert sheet.emailed_at == NOW and len(mailoutbox) == 1
 

@@ -1,10 +1,12 @@
 """Course pages through HTTP: permission ladder, lifecycle table, builder, consent, bad input, query counts."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from plans import rules
 from plans.forms import course as course_forms
@@ -24,7 +26,7 @@ def world(clinician):
     plan = make_plan(clinician, patient=patient)
     consent = ConsentFactory(
         plan=plan, text=consent_texts()["exosome"], clinician=clinician,
-        scanned_form=SimpleUploadedFile("form.pdf", b"%PDF-1.4 signed form", content_type="application/pdf"),
+        scanned_form=SimpleUploadedFile("form.pdf", b"%PDF-1.4 signed form\n%%EOF\n", content_type="application/pdf"),
     )
     template = ProtocolTemplate.objects.first()
     return {"patient": patient, "plan": plan, "consent": consent, "template": template}
@@ -280,7 +282,12 @@ def test_scanned_form_is_checked_by_content(clinician_client, clinician):
     fake = SimpleUploadedFile("form.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
     response = clinician_client.post(f"/plans/{plan.pk}/consent/exosome/", consent_post(scanned_form=fake))
     assert course_forms.ERR_SCAN_TYPE in response.context["form"].errors["scanned_form"] and not Consent.objects.exists()
-    png = SimpleUploadedFile("scan.bin", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, content_type="application/octet-stream")
+    broken = SimpleUploadedFile("scan.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, content_type="image/png")
+    response = clinician_client.post(f"/plans/{plan.pk}/consent/exosome/", consent_post(scanned_form=broken))
+    assert course_forms.ERR_SCAN_TYPE in response.context["form"].errors["scanned_form"] and not Consent.objects.exists()
+    buffer = io.BytesIO()
+    Image.new("L", (40, 60), 255).save(buffer, "PNG")
+    png = SimpleUploadedFile("scan.bin", buffer.getvalue(), content_type="application/octet-stream")
     assert clinician_client.post(f"/plans/{plan.pk}/consent/exosome/", consent_post(scanned_form=png)).status_code == 302
     assert Consent.objects.get().scanned_form
 

@@ -298,7 +298,7 @@ def test_day_view_marks_outside_window_and_holds(world, front_desk_client):
 def test_bad_date_falls_back_to_today_with_a_message(front_desk_client):
     response = front_desk_client.get(reverse("plans:schedule_day") + "?date=2030-13-45", follow=True)
     assert response.status_code == 200
-    assert b"That is not a date" in response.content
+    assert b"Enter a date as YYYY-MM-DD. Showing today." in response.content
     assert response.context["day"] == timezone.localdate()
 
 

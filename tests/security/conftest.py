@@ -37,7 +37,7 @@ ROUTE_KEYS = route_keys()
 
 def url_for(name: str, world: dict) -> str:
     overrides = URL_MATRIX[name].get("kwargs", {})
-    values = {key: overrides.get(key, world[key]) for key in ROUTE_KEYS[name]}
+    values = {key: overrides[key] if key in overrides else world[key] for key in ROUTE_KEYS[name]}
     # "@name" refers to another object of the world, e.g. a planned session instead of a completed one
     values = {k: world[v[1:]] if isinstance(v, str) and v.startswith("@") else v for k, v in values.items()}
     return reverse(name, kwargs=values)

@@ -59,6 +59,7 @@ LOGGED = {
     "plans:aftercare_email": ("front_desk", "post"),
     "plans:adverse_event_report_pdf": ("clinician", "get"),
     "plans:adverse_events_inspector_export": ("manager", "get"),
+    "patients:fhir": ("clinician", "get"),
 }
 
 NOT_LOGGED = {
@@ -90,6 +91,10 @@ NOT_LOGGED = {
         "plans:lot_recall", "plans:appointment_check_in", "plans:appointment_no_show",
         "plans:adverse_event_report_new", "plans:adverse_event_reported",
     ], "action, redirects to a logged page"),
+    "plans:fhir_exports": "shows no patient",
+    # The world has no bulk export (404 here); a download logs one row per exported patient, tested in
+    # tests/fhir/test_bulk.py.
+    "plans:fhir_export_file": "tested with an export in tests/fhir/test_bulk.py",
     # Redirects to the pre-session check until one has passed today (tested below, once the check is done).
     "plans:session_record": "redirects until the check passes",
 }

@@ -54,7 +54,8 @@ def test_password_change_fuzz(clinician_client):
 # Every page of the matrix that shows a form, fuzzed as the first role allowed to use it. Pages that show no
 # form of their own are listed, so a form page never drops out of the fuzzing unnoticed.
 NO_FORM = {
-    "access_log_export", "dashboard", "password_change_done", "staff_list", "patients:detail", "patients:history",
+    "access_log_export", "dashboard", "password_change_done", "staff_list", "patients:detail", "patients:fhir",
+    "patients:history", "plans:fhir_exports", "plans:fhir_export_file",
     "plans:adverse_events_export", "plans:adverse_events_report", "plans:aftercare", "plans:aftercare_pdf",
     "plans:aftercare_texts", "plans:calendar_settings", "plans:consent_scan", "plans:consent_texts",
     "plans:detail", "plans:lots", "plans:photo", "plans:products", "plans:resources", "plans:schedule_day_sheet",

@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('patients', '0004_patient_history_append_only'),
-        ('plans', '0010_patient_text_without_source_keys'),
+        ('plans', '0011_export_downloads'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,6 @@
+"""FHIR R4 export of a patient's record (issue 15).
+
+``selectors.patient_record`` loads one patient's rows in a fixed number of queries; ``mapping`` turns rows into
+FHIR resources (pure functions, plain dicts); ``bundle.patient_bundle`` puts them into a Bundle of type
+collection whose references all resolve inside it.
+"""
