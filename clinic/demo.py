@@ -37,7 +37,9 @@ DEMO_LOGINS = [("clinician", "clinician"), ("frontdesk", "front_desk"), ("manage
 DEMO_SEED = 20261122
 DEMO_PATIENTS = 48
 # Each module defines seed(ctx: dict) and may add to ctx for the ones after it.
-AREA_STEPS = ["plans.demo.course", "plans.demo.visits", "plans.demo.scheduling", "plans.demo.aftercare"]
+AREA_STEPS = [
+    "plans.demo.course", "plans.demo.visits", "plans.demo.scheduling", "plans.demo.aftercare", "plans.demo.outcomes",
+]
 DEMO_MRNS = frozenset(f"DEMO{n:04d}" for n in range(1, DEMO_PATIENTS + 1))
 DEMO_USERNAMES = frozenset({"clinician", "frontdesk", "manager", "drlee"})
 # The data migrations whose rows (shipped texts and templates) a rebuild puts back after emptying the database;

@@ -37,3 +37,15 @@ def env_int(name: str, default: int) -> int:
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
+
+def env_dates(name: str) -> frozenset:
+    """Comma-separated ISO dates (2026-12-25,2026-12-28); a malformed one stops the server."""
+    import datetime as dt
+
+    days = set()
+    for item in env_list(name):
+        try:
+            days.add(dt.date.fromisoformat(item))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name} must be comma-separated dates like 2026-12-25, got {item!r}") from exc
+    return frozenset(days)

@@ -59,6 +59,9 @@ PERMISSION_MATRIX: dict[str, set[str]] = {
     # aftercare
     "plans.print_aftercare": {CLINICIAN, FRONT_DESK, MANAGER},
     "plans.add_aftercaretext": {MANAGER},
+    # outcomes and product-safety registry (aggregates only)
+    "plans.view_outcomes": {CLINICIAN, MANAGER},
+    "plans.export_adverseevents": {MANAGER},  # a period's events and kept reports for an inspector (S58)
 }
 
 

@@ -11,7 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from clinic.env import env_bool, env_int, env_list, env_str
+from clinic.env import env_bool, env_dates, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -278,6 +278,15 @@ CLINIC_RULES = {
     "hydroquinone_max_continuous_months": env_int("RULE_HYDROQUINONE_MAX_MONTHS", 6),  # S39, S40
     "triple_combination_max_weeks": env_int("RULE_TRIPLE_COMBINATION_MAX_WEEKS", 8),  # S36, S78 [U]
     "pregnancy_questions_last_age": env_int("RULE_PREGNANCY_QUESTIONS_LAST_AGE", 55),
+}
+# Outcomes registry and reporting clock (plans/rules/outcomes.py, OutcomeConfig): [U] thresholds as settings.
+CLINIC_OUTCOMES = {
+    "responder_reduction_percent": env_int("RULE_RESPONDER_REDUCTION_PERCENT", 50),  # S13, S20 [U]
+    "relapse_percent_of_baseline": env_int("RULE_RELAPSE_PERCENT_OF_BASELINE", 50),  # S16, S78 [U]
+    "min_group_size": env_int("OUTCOMES_MIN_GROUP_SIZE", 5),
+    "followup_tolerance_days": env_int("RULE_FOLLOWUP_TOLERANCE_DAYS", 21),
+    "ae_report_business_days": env_int("RULE_AE_REPORT_BUSINESS_DAYS", 15),  # S58
+    "holidays": env_dates("CLINIC_HOLIDAYS"),
 }
 # A week ahead: the reminder lists the topicals to pause and from when, and the longest usual pause is 7 days
 # (S35, S70), so an earlier reminder would name a start date already past.

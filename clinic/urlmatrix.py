@@ -110,6 +110,14 @@ URL_MATRIX: dict[str, dict] = {
     "plans:aftercare_email": action(*ALL),
     "plans:aftercare_texts": page(M),
     "plans:aftercare_text_edit": page(M),
+    # outcomes and product-safety registry
+    "plans:outcomes": page(C, M),
+    "plans:outcomes_csv": page(C, M),
+    "plans:adverse_event_report_new": action(C),
+    "plans:adverse_event_reported": action(C),
+    "plans:adverse_event_report_pdf": page(C, M),
+    "plans:adverse_events_inspector_export": page(M),
+    "plans:recalls": page(*ALL),
     # FHIR bulk exports
     "plans:fhir_exports": page(M),
     "plans:fhir_export_file": page(M, kwargs={"export": "no-such-export", "filename": "Patient.ndjson"}, status={404}),

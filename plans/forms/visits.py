@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from clinic.formkit import DateInput, DateTimeInput, QueryDateField, row
 from plans import rules
+from plans.models.products import LabelledRoute
+from plans.models.visits import EXOSOME_DELIVERY_CHOICES
 from plans.models import (
     AdverseEventOutcome,
     AssessmentKind,
@@ -128,6 +130,15 @@ class SessionRecordForm(forms.Form):
         label="When the exosomes were applied", required=False,
         choices=[("", "—"), *rules.EXOSOME_APPLIED_CHOICES],
     )
+    exosome_delivery = forms.ChoiceField(
+        label="How the exosomes were delivered", required=False, choices=[("", "—"), *EXOSOME_DELIVERY_CHOICES]
+    )
+    delivery_confirmed = forms.BooleanField(
+        label="I confirm injecting a product labelled for topical use only is intended", required=False
+    )
+    delivery_note = forms.CharField(
+        label="Note on the off-label delivery", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
     zones = forms.CharField(label="Treated zones", max_length=200, required=False)
     anaesthetic = forms.CharField(label="Anaesthetic", max_length=120, required=False)
     notes = forms.CharField(label="Notes", widget=forms.Textarea(attrs={"rows": 3}), required=False)
@@ -155,7 +166,8 @@ class SessionRecordForm(forms.Form):
             Fieldset("Device settings", "device_name", Div(
                 *[Div(name, css_class="col-md-4") for name in self.device_field_names], css_class="row"
             )),
-            Fieldset("Exosome product", "exosome_lot", row("exosome_volume_ml", "exosome_applied")),
+            Fieldset("Exosome product", "exosome_lot", row("exosome_volume_ml", "exosome_applied", "exosome_delivery"),
+                     "delivery_confirmed", "delivery_note"),
             Fieldset("Treatment", row("zones", "anaesthetic"), "notes"),
             *self.extra_layout(),
             Field("confirm_warnings"),
@@ -186,6 +198,9 @@ class SessionRecordForm(forms.Form):
             exosome_lot=data.get("exosome_lot"),
             exosome_volume_ml=data.get("exosome_volume_ml"),
             exosome_applied=data.get("exosome_applied", ""),
+            exosome_delivery=data.get("exosome_delivery", ""),
+            delivery_confirmed=bool(data.get("delivery_confirmed")),
+            delivery_note=data.get("delivery_note", ""),
             zones=data.get("zones", ""),
             anaesthetic=data.get("anaesthetic", ""),
             notes=data.get("notes", ""),
@@ -223,6 +238,9 @@ def session_amend_initial(session) -> dict:
         "exosome_lot": session.exosome_lot_id,
         "exosome_volume_ml": session.exosome_volume_ml,
         "exosome_applied": session.exosome_applied,
+        "exosome_delivery": session.exosome_delivery,
+        "delivery_confirmed": session.delivery_confirmed,
+        "delivery_note": session.delivery_note,
         "zones": session.zones,
         "anaesthetic": session.anaesthetic,
         "notes": session.notes,
@@ -434,10 +452,16 @@ class PeriodForm(forms.Form):
 class ProductForm(forms.ModelForm):
     class Meta:
         model = ExosomeProduct
-        fields = ["name", "manufacturer", "source", "storage_format", "storage_rule"]
+        fields = ["name", "manufacturer", "source", "storage_format", "storage_rule", "route_labelled",
+                  "regulatory_status", "clinic_decision"]
+
+    def clean_route_labelled(self):
+        # Older forms and imports leave it out: a product is taken as topical only unless its label says more.
+        return self.cleaned_data.get("route_labelled") or LabelledRoute.TOPICAL_ONLY
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["route_labelled"].required = False
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Save product"))
 

@@ -2,7 +2,7 @@ from django.db import models
 
 from clinic.appendonly import AppendOnlyHistory
 
-__all__ = ["ExosomeProduct", "Lot", "ExosomeSource", "StorageFormat"]
+__all__ = ["ExosomeProduct", "Lot", "ExosomeSource", "StorageFormat", "LabelledRoute"]
 
 
 class ExosomeSource(models.TextChoices):  # S59
@@ -18,6 +18,11 @@ class StorageFormat(models.TextChoices):  # S59: frozen vs lyophilized
     LYOPHILIZED = "lyophilized", "Lyophilized"
 
 
+class LabelledRoute(models.TextChoices):  # S56, S57
+    TOPICAL_ONLY = "topical_only", "Topical only"
+    OTHER = "other", "Other (as labelled)"
+
+
 class ExosomeProduct(models.Model):
     name = models.CharField(max_length=120)
     manufacturer = models.CharField(max_length=120)
@@ -25,6 +30,15 @@ class ExosomeProduct(models.Model):
     storage_format = models.CharField(max_length=20, choices=StorageFormat.choices)
     # S59/S60 [U]: temperatures and times after reconstitution are product-specific, so free text per product.
     storage_rule = models.CharField(max_length=300, help_text="Manufacturer's storage and reconstitution rule")
+    # Regulatory facts (§6): no exosome product is FDA-approved; injection outside a trial is not permitted and
+    # topical "cosmetic" use is a grey zone (S56, S57). The clinic records its decision to use the product.
+    route_labelled = models.CharField(
+        "route on the label", max_length=20, choices=LabelledRoute.choices, default=LabelledRoute.TOPICAL_ONLY
+    )
+    regulatory_status = models.CharField(
+        max_length=300, blank=True, help_text="e.g. Not FDA-approved; marketed as a cosmetic for topical use"
+    )
+    clinic_decision = models.TextField("clinic's decision", blank=True, help_text="Why and how the clinic uses it")
     is_active = models.BooleanField(default=True)
     history = AppendOnlyHistory()
 

@@ -4,6 +4,7 @@ adverse events. None of these is ever deleted (see base.NoDeleteModel); correcti
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 
 from clinic import appendonly
 from clinic.appendonly import AppendOnlyHistory
@@ -13,6 +14,7 @@ from plans.models.base import NoDeleteModel
 __all__ = [
     "TreatmentSession", "SessionStatus", "SESSION_CLOSED_WITH_REASON", "SessionAmendment", "PreSessionCheck", "Assessment", "AssessmentKind",
     "Photo", "PhotoView", "AdverseEvent", "AdverseEventOutcome", "AdverseEventNote", "MASI_FIELDS",
+    "ReportChannel", "AdverseEventReport",
 ]
 
 
@@ -27,6 +29,13 @@ class SessionStatus(models.TextChoices):
 
 # Skipped or cancelled: the session will not happen, and says why (rules.SESSION_CLOSED_STATES).
 SESSION_CLOSED_WITH_REASON = [SessionStatus.SKIPPED, SessionStatus.CANCELLED]
+
+
+EXOSOME_DELIVERY_CHOICES = [  # plans.rules.outcomes.INJECTING_DELIVERIES name the ones that inject
+    ("topical", "Topical, on the treated skin"),
+    ("intradermal_injection", "Intradermal injection"),
+    ("mesotherapy_injector", "Mesotherapy / needle-free injector"),
+]
 
 
 class TreatmentSession(NoDeleteModel):
@@ -49,6 +58,10 @@ class TreatmentSession(NoDeleteModel):
     )
     exosome_volume_ml = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     exosome_applied = models.CharField("when applied", max_length=60, blank=True)
+    exosome_delivery = models.CharField("how delivered", max_length=30, choices=EXOSOME_DELIVERY_CHOICES, blank=True)
+    # A topical-only product delivered by injection needs an explicit confirmation and a note (S56, S57).
+    delivery_confirmed = models.BooleanField("off-label delivery confirmed", default=False)
+    delivery_note = models.TextField("off-label delivery note", blank=True)
     zones = models.CharField("treated zones", max_length=200, blank=True)
     anaesthetic = models.CharField(max_length=120, blank=True)
     notes = models.TextField(blank=True)
@@ -192,12 +205,16 @@ class Assessment(NoDeleteModel):
         null=True, blank=True, validators=[MinValueValidator(10), MaxValueValidator(70)]
     )
     notes = models.TextField(blank=True)
+    # Which follow-up after the course this is (1, 3 or 6 months after the last session, S16), set by the
+    # service from plans.rules.outcomes.followup_month_for when recorded; None for any other assessment.
+    followup_month = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     history = AppendOnlyHistory()
 
     class Meta:
         ordering = ["taken_on", "id"]
         indexes = [models.Index(fields=["plan", "taken_on"])]
+        permissions = [("view_outcomes", "Can view the clinic's aggregated treatment outcomes")]
         triggers = [
             appendonly.refuse_delete("assessments"),
             appendonly.refuse_update("an assessment cannot be changed; record a new assessment"),
@@ -235,6 +252,14 @@ class AdverseEventOutcome(models.TextChoices):
     RESOLVED_SEQUELAE = "resolved_sequelae", "Resolved with sequelae"
 
 
+class ReportChannel(models.TextChoices):
+    MEDWATCH_ONLINE = "medwatch_online", "MedWatch online (FDA 3500)"
+    EMAIL = "email", "Email to the regulator"
+    POST = "post", "Post"
+    PHONE = "phone", "Phone, confirmed in writing"
+    MANUFACTURER = "manufacturer", "Through the manufacturer (responsible person)"
+
+
 class AdverseEvent(NoDeleteModel):
     """An adverse event (§7). Severity (CTCAE grade, S74) and seriousness (S75, S58) are separate fields."""
 
@@ -257,6 +282,15 @@ class AdverseEvent(NoDeleteModel):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reported_at = models.DateTimeField("reported to the regulator", null=True, blank=True)
+    # The reporting clock (MoCRA, S58): a reportable event is due ae_report_business_days business days after
+    # the clinic learned of it (plans.rules.outcomes.report_due_on); recording how it was reported closes it.
+    learned_on = models.DateField("clinic learned of it on", null=True, blank=True)
+    report_due_on = models.DateField("report due", null=True, blank=True, db_index=True)
+    reported_how = models.CharField("reported how", max_length=20, choices=ReportChannel.choices, blank=True)
+    report_reference = models.CharField("reference received", max_length=120, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
     history = AppendOnlyHistory()
@@ -264,6 +298,14 @@ class AdverseEvent(NoDeleteModel):
     class Meta:
         ordering = ["-onset_date", "-id"]
         indexes = [models.Index(fields=["outcome", "onset_date"])]
+        permissions = [("export_adverseevents", "Can export a period's adverse events and reports for an inspector")]
+        constraints = [
+            # A report is recorded with how it went and the reference received, or not at all.
+            models.CheckConstraint(
+                condition=Q(reported_at__isnull=True) | (~Q(reported_how="") & ~Q(report_reference="")),
+                name="ae_reported_with_channel_and_reference",
+            ),
+        ]
         # Review, outcome and corrections update the event (with history); whose event it is and who recorded
         # it, when, never change.
         triggers = [
@@ -282,6 +324,15 @@ class AdverseEvent(NoDeleteModel):
 
         return ae_is_reportable(self.grade, self.serious)
 
+    @property
+    def report_overdue(self) -> bool:
+        """Past its report due date and not yet reported (plans.rules.outcomes, S58)."""
+        from django.utils import timezone
+
+        from plans.rules.outcomes import report_is_overdue
+
+        return report_is_overdue(self.report_due_on, timezone.localdate(), self.reported_at is not None)
+
 
 class AdverseEventNote(NoDeleteModel):
     event = models.ForeignKey(AdverseEvent, on_delete=models.PROTECT, related_name="notes")
@@ -295,3 +346,30 @@ class AdverseEventNote(NoDeleteModel):
             appendonly.refuse_delete("adverse-event notes"),
             appendonly.refuse_update("an adverse-event note cannot be changed; add another note"),
         ]
+
+
+class AdverseEventReport(NoDeleteModel):
+    """A generated report of a reportable adverse event (S58), kept exactly as generated: the PDF bytes and
+    the facts it was built from. Never changed or deleted (the model refuses, and on PostgreSQL a trigger
+    does); a later report of the same event is a new row with the next number."""
+
+    event = models.ForeignKey(AdverseEvent, on_delete=models.PROTECT, related_name="reports")
+    number = models.PositiveSmallIntegerField()
+    content = models.JSONField()
+    pdf = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["event_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["event", "number"], name="unique_ae_report_number")]
+        triggers = [
+            appendonly.refuse_delete("kept adverse-event reports"),
+            appendonly.refuse_update("a kept adverse-event report is never changed; generate a new one"),
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("A kept adverse-event report is never changed; generate a new one.")
+        super().save(*args, **kwargs)

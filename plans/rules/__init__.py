@@ -16,6 +16,7 @@ tags [U] are fields of ``RuleConfig`` (``base.py``) so a clinic can change them 
     aftercare.py       the sections of the printed sheet (§5, §8)
     contact.py         whether the clinic may email a patient
     text.py            no source keys in text a patient reads
+    outcomes.py        the registry's maths: response, relapse, Wilson intervals, lot signal, reporting clock
 
 Every public name stays importable from ``plans.rules``.
 """
@@ -31,3 +32,4 @@ from .adverse_events import *  # noqa: F403
 from .aftercare import *  # noqa: F403
 from .contact import *  # noqa: F403
 from .text import *  # noqa: F403
+from .outcomes import *  # noqa: F403

@@ -21,12 +21,14 @@ from PIL import Image, ImageOps
 
 from clinic.uploads import UNREADABLE_ERRORS, image_check, image_decoded
 from plans import rules
-from plans.config import rule_config
+from plans.rules import outcomes as rules_outcomes
+from plans.config import outcome_config, rule_config
 from plans.models import (
     AdverseEvent,
     AdverseEventNote,
     AdverseEventOutcome,
     Assessment,
+    AssessmentKind,
     ExosomeProduct,
     Lot,
     Photo,
@@ -41,6 +43,7 @@ from plans.models.visits import MASI_FIELDS
 from plans.services import clean_save
 from plans.models import LIVE_APPOINTMENT_STATUSES, Appointment, AppointmentStatus
 from plans.selectors.scheduling import local_date, windows_for
+from plans.services.reporting import report_clock_apply
 from plans.services.scheduling import appointment_cancel, appointments_complete_for_session
 
 ERR_PLAN_NOT_ACTIVE = "Sessions are recorded only on an active course plan."
@@ -52,6 +55,11 @@ ERR_LOT_EXPIRED = "Lot {lot} expired on {expiry:%Y-%m-%d}, before the session da
 ERR_LOT_RECALLED = "Lot {lot} was recalled ({reason}): it cannot be used."
 ERR_WARNINGS_UNCONFIRMED = "Some settings are outside the usual range: tick the confirmation to record them."
 ERR_NO_CHANGES = "Nothing was changed."
+ERR_DELIVERY_UNCONFIRMED = (
+    "This product is labelled for topical use only and the chosen delivery injects it: confirm that this is "
+    "intended."
+)
+ERR_DELIVERY_NOTE = "Write a note on why the product is injected against its topical-only label."
 ERR_REASON_REQUIRED = "Give the reason for this amendment."
 ERR_PERFORMED_IN_FUTURE = "The session cannot be recorded as performed in the future."
 ERR_ASSESSMENT_TARGET = "An assessment belongs to a patient's plan or session."
@@ -70,7 +78,7 @@ ERR_SKIP_STATUS = "Session {number} is {status}; only a session still to come ca
 # What a performed session records; the amendment compares and stores these (before/after).
 SESSION_RECORD_FIELDS = [
     "performed_at", "performed_by", "device_name", "device_settings", "exosome_lot", "exosome_volume_ml",
-    "exosome_applied", "zones", "anaesthetic", "notes",
+    "exosome_applied", "exosome_delivery", "delivery_confirmed", "delivery_note", "zones", "anaesthetic", "notes",
 ]
 # What an adverse-event correction may change.
 AE_CORRECTABLE_FIELDS = ["ae_type", "onset_date", "grade", "serious", "description", "action_taken", "lot"]
@@ -163,6 +171,9 @@ class SessionRecord:
     exosome_lot: Lot | None
     exosome_volume_ml: Decimal | None
     exosome_applied: str = ""
+    exosome_delivery: str = ""
+    delivery_confirmed: bool = False
+    delivery_note: str = ""
     zones: str = ""
     anaesthetic: str = ""
     notes: str = ""
@@ -186,6 +197,12 @@ def _validate_record(modality: str, record: SessionRecord, *, confirm_warnings: 
     lot_error = lot_usability_error(record.exosome_lot, timezone.localdate(record.performed_at))
     if lot_error:
         errors.setdefault("exosome_lot", []).append(lot_error)
+    route = record.exosome_lot.product.route_labelled if record.exosome_lot else ""
+    if rules_outcomes.delivery_needs_confirmation(route, record.exosome_delivery):  # S56, S57
+        if not record.delivery_confirmed:
+            errors.setdefault("delivery_confirmed", []).append(ERR_DELIVERY_UNCONFIRMED)
+        if not record.delivery_note.strip():
+            errors.setdefault("delivery_note", []).append(ERR_DELIVERY_NOTE)
     if errors:
         raise ValidationError(errors)
     return dict(check.warnings)
@@ -404,10 +421,25 @@ def assessment_record(
         melasqol_items=list(melasqol_items or []),
         melasqol_total=melasqol_total,
         notes=notes,
+        followup_month=_followup_month(plan, kind, taken_on),
         **{name: components[name] for name in MASI_FIELDS},
     )
     clean_save(assessment, by=by)
     return assessment
+
+
+def _followup_month(plan: Plan, kind: str, taken_on: date) -> int | None:
+    """Tag a follow-up with the 1-, 3- or 6-month time point it is (S16), for the outcomes registry."""
+    if kind != AssessmentKind.FOLLOW_UP:
+        return None
+    last = (
+        plan.sessions.filter(status=SessionStatus.COMPLETED, performed_at__isnull=False)
+        .order_by("-performed_at").values_list("performed_at", flat=True).first()
+    )
+    last_day = timezone.localtime(last).date() if last else None
+    return rules_outcomes.followup_month_for(
+        last_day, taken_on, outcome_config(), months=plan.followup_months or None
+    )
 
 
 # --- photos (§9) -----------------------------------------------------------------------------------------------
@@ -495,8 +527,10 @@ def adverse_event_record(
     plan: Plan | None = None,
     session: TreatmentSession | None = None,
     lot: Lot | None = None,
+    learned_on: date | None = None,
 ) -> AdverseEvent:
-    """Against a session (lot from the session) or between sessions of a plan."""
+    """Against a session (lot from the session) or between sessions of a plan. learned_on (default today)
+    starts the reporting clock of a reportable event (S58)."""
     if session is not None:
         plan = session.plan
         lot = session.exosome_lot if lot is None else lot
@@ -516,7 +550,9 @@ def adverse_event_record(
         action_taken=action_taken,
         lot=lot,
         recorded_by=by,
+        learned_on=learned_on,
     )
+    report_clock_apply(event)  # S58: due date of a reportable event
     clean_save(event, by=by)
     return event
 
@@ -590,6 +626,7 @@ def adverse_event_correct(*, event: AdverseEvent, changes: dict, reason: str, by
     changed = [name for name in AE_CORRECTABLE_FIELDS if before[name] != after[name]]
     if not changed:
         raise ValidationError(ERR_NO_CHANGES)
+    report_clock_apply(event)  # a correction can make an event reportable, or no longer
     event._history_user = by
     event._change_reason = f"Correction: {reason.strip()}"[:100]
     event.full_clean()
@@ -605,9 +642,13 @@ def adverse_event_correct(*, event: AdverseEvent, changes: dict, reason: str, by
 
 
 @transaction.atomic
-def product_create(*, name, manufacturer, source, storage_format, storage_rule, by) -> ExosomeProduct:
+def product_create(
+    *, name, manufacturer, source, storage_format, storage_rule, by, route_labelled="topical_only",
+    regulatory_status="", clinic_decision="",
+) -> ExosomeProduct:
     product = ExosomeProduct(
-        name=name, manufacturer=manufacturer, source=source, storage_format=storage_format, storage_rule=storage_rule
+        name=name, manufacturer=manufacturer, source=source, storage_format=storage_format, storage_rule=storage_rule,
+        route_labelled=route_labelled, regulatory_status=regulatory_status, clinic_decision=clinic_decision,
     )
     clean_save(product, by=by)
     return product

@@ -22,6 +22,7 @@ from clinic.roles import CLINICIAN
 from plans.forms import visits as forms
 from plans.models import AdverseEvent, Lot, Photo, Plan, PlanState, SessionStatus
 from plans.selectors import panels_for
+from plans.selectors import safety
 from plans.selectors.scheduling import session_sequence
 from plans.selectors import visits as selectors
 from plans.selectors.course import pregnancy_questions_apply
@@ -391,12 +392,15 @@ def adverse_event_report(request):
 
 
 def _ae_detail_page(request, event_id, *, note_form=None, resolve_form=None, status=200):
+    from plans.views.reporting import detail_context as reporting_context
+
     event = selectors.adverse_event_detail(event_id)
     access_log_record(user=request.user, patients=[event.patient_id], path=request.path)
     return render(
         request, "plans/visits/adverse_event_detail.html",
         {
             "event": event,
+            **reporting_context(event, request.user),
             "history": selectors.adverse_event_history(event),
             "note_form": note_form or forms.AdverseEventNoteForm(action=reverse("plans:adverse_event_note", args=[event.pk])),
             "resolve_form": resolve_form or forms.AdverseEventResolveForm(
@@ -482,6 +486,7 @@ def adverse_event_correct(request, event_id):
 @permission_required("plans.view_lot", raise_exception=True)
 def lot_list(request):
     page = Paginator(selectors.lots_list(), settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = safety.lots_with_safety_in_order(list(page.object_list))
     return render(request, "plans/visits/lot_list.html", {"page": page, "today": timezone.localdate()})
 
 
@@ -506,6 +511,7 @@ def lot_new(request):
 def lot_detail(request, lot_id):
     require_perm(request, "plans.view_lot")
     context = selectors.lot_where_used(lot_id)
+    context["safety"] = safety.lot_safety(lot_id)
     # "Where used" names every patient who received the lot, and those with adverse events linked to it (S58).
     shown = [p.pk for p in context["patients"]] + [e.patient_id for e in context["lot_adverse_events"]]
     access_log_record(user=request.user, patients=shown, path=request.path)
@@ -533,7 +539,8 @@ def lot_recall(request, lot_id):
 
 @permission_required("plans.view_lot", raise_exception=True)
 def product_list(request):
-    return render(request, "plans/visits/product_list.html", {"products": selectors.products_list()})
+    products = safety.products_with_safety(list(selectors.products_list()))
+    return render(request, "plans/visits/product_list.html", {"products": products})
 
 
 @permission_required("plans.add_exosomeproduct", raise_exception=True)
@@ -544,7 +551,9 @@ def product_new(request):
         try:
             product = services.product_create(
                 name=data["name"], manufacturer=data["manufacturer"], source=data["source"],
-                storage_format=data["storage_format"], storage_rule=data["storage_rule"], by=request.user,
+                storage_format=data["storage_format"], storage_rule=data["storage_rule"],
+                route_labelled=data["route_labelled"], regulatory_status=data["regulatory_status"],
+                clinic_decision=data["clinic_decision"], by=request.user,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

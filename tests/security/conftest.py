@@ -10,7 +10,7 @@ from django.utils import timezone
 from PIL import Image
 
 from clinic.urlmatrix import URL_MATRIX
-from plans.models import CalendarFeedToken, ClinicianHours, ConsentKind, Photo
+from plans.models import AdverseEventReport, CalendarFeedToken, ClinicianHours, ConsentKind, Photo
 from tests.factories import (
     AdverseEventFactory, AppointmentFactory, ConsentFactory, ConsentTextFactory, LotFactory, PatientFactory,
     PlanFactory, ProtocolTemplateFactory, RoomFactory, TreatmentSessionFactory, UserFactory,
@@ -72,10 +72,12 @@ def world(clinician):
                                      clinician=clinician, room=RoomFactory(name="Room A"))
     hours = ClinicianHours.objects.create(clinician=clinician, weekday=0, start=dt.time(9), end=dt.time(17))
     token = CalendarFeedToken.objects.create(user=clinician)
+    report = AdverseEventReport.objects.create(event=event, number=1, content={}, pdf=b"%PDF-1.4", sha256="0" * 64,
+                                               created_by=clinician)
     return {
         "user_id": UserFactory(role="clinician").pk, "patient_id": patient.pk, "plan_id": plan.pk,
         "session_id": done.pk, "planned_session_id": planned.pk, "consent_id": consent.pk,
         "template_id": ProtocolTemplateFactory().pk, "photo_id": photo.pk, "event_id": event.pk, "lot_id": lot.pk,
         "appointment_id": appointment.pk, "kind": plan.modality, "pk": hours.pk, "token": token.token,
-        "section": "call_clinic", "modality": "all",
+        "section": "call_clinic", "modality": "all", "report_id": report.pk,
     }

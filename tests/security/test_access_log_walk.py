@@ -57,6 +57,8 @@ LOGGED = {
     "plans:aftercare": ("front_desk", "get"),
     "plans:aftercare_pdf": ("clinician", "get"),
     "plans:aftercare_email": ("front_desk", "post"),
+    "plans:adverse_event_report_pdf": ("clinician", "get"),
+    "plans:adverse_events_inspector_export": ("manager", "get"),
     "patients:fhir": ("clinician", "get"),
 }
 
@@ -70,11 +72,13 @@ NOT_LOGGED = {
         "plans:resource_edit", "plans:hours_delete", "plans:calendar_settings", "plans:calendar_regenerate",
         "plans:aftercare_texts", "plans:aftercare_text_edit",
     ], "shows no patient"),
+    # Aggregates over groups of courses (groups under the minimum size show counts only), never a patient row.
+    **dict.fromkeys(["plans:outcomes", "plans:outcomes_csv"], "aggregates only"),
     # Working lists: names and times to find a record or run the day, not the record itself (a decision for
     # the desk's busiest pages; the record they lead to is logged when opened).
     **dict.fromkeys([
         "dashboard", "patients:list", "plans:schedule_day", "plans:schedule_week", "plans:schedule_day_sheet",
-        "plans:schedule_reminders",
+        "plans:schedule_reminders", "plans:recalls",
     ], "working list"),
     # Initials and record number only, fetched by a calendar app every few minutes; its address is a secret
     # that must not be stored (clinic/logmask.py).
@@ -85,6 +89,7 @@ NOT_LOGGED = {
         "patients:confirm_screening", "patients:archive", "patients:restore", "plans:override", "plans:activate",
         "plans:complete", "plans:adverse_event_note", "plans:adverse_event_review", "plans:adverse_event_resolve",
         "plans:lot_recall", "plans:appointment_check_in", "plans:appointment_no_show",
+        "plans:adverse_event_report_new", "plans:adverse_event_reported",
     ], "action, redirects to a logged page"),
     "plans:fhir_exports": "shows no patient",
     # The world has no bulk export (404 here); a download logs one row per exported patient, tested in

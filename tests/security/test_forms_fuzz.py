@@ -60,6 +60,7 @@ NO_FORM = {
     "plans:aftercare_texts", "plans:calendar_settings", "plans:consent_scan", "plans:consent_texts",
     "plans:detail", "plans:lots", "plans:photo", "plans:products", "plans:resources", "plans:schedule_day_sheet",
     "plans:schedule_reminders", "plans:summary", "plans:templates",
+    "plans:adverse_event_report_pdf", "plans:adverse_events_inspector_export", "plans:outcomes_csv", "plans:recalls",
 }
 FORM_PAGES = sorted(name for name, row in URL_MATRIX.items()
                     if row["method"] == "get" and row["roles"] != PUBLIC and name not in NO_FORM)
