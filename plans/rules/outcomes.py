@@ -5,8 +5,6 @@ signals (§6: S58, S59, S60), the serious-AE reporting clock (MoCRA: S58) and th
 course (§9: S16, S78). Every number the domain reference leaves open is a field of OutcomeConfig, which the
 project builds from settings (plans/config.py: outcome_config)."""
 
-from __future__ import annotations
-
 __all__ = [
     "OutcomeConfig", "DEFAULT_OUTCOME_CONFIG", "Proportion", "wilson_interval", "proportion", "change_from_baseline",
     "responder_by_change", "is_responder", "is_relapse", "maintenance_due", "quartiles", "median", "GroupOutcome",
