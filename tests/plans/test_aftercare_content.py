@@ -33,7 +33,7 @@ def ship_texts():
 
 def completed_session(
     *, modality="microneedling", agents=(), hsv=False, lot=True, email="nadia.rahman@example.com",
-    email_consent=True, status="completed", performed_at=PERFORMED, next_at=None,
+    email_consent=True, status="completed", performed_at=PERFORMED, next_at=None, exosome_applied="",
 ):
     """A session performed and recorded as done, with the plan, regimen and patient it needs."""
     ship_texts()
@@ -49,7 +49,7 @@ def completed_session(
         performed_at=performed_at if status == "completed" else None,
         completed_at=performed_at if status == "completed" else None,
         performed_by=UserFactory(role="clinician", first_name="Amelia", last_name="Hart"),
-        exosome_lot=_demo_lot() if lot else None,
+        exosome_lot=_demo_lot() if lot else None, exosome_applied=exosome_applied,
         closed_reason="Course shortened." if status in ("cancelled", "skipped") else "",
     )
     if next_at is not None:

@@ -95,9 +95,7 @@ def test_reminder_the_day_before_says_the_pause_is_late_and_the_visit_may_move(t
 
 @pytest.mark.django_db
 def test_sheet_says_when_the_exosomes_were_applied_as_recorded(clinician_client):
-    session = completed_session()
-    session.exosome_applied = "immediately after"
-    session.save()
+    session = completed_session(exosome_applied="immediately after")  # as recorded: a completed session is not edited
     html = sheet_html(clinician_client, session)
     assert "straight after your treatment" in html and "during your treatment" not in html
 
