@@ -23,7 +23,8 @@ def _table_fingerprint(cursor, table: str, quote) -> tuple[int, str]:
     cursor.execute(f"SELECT * FROM {quote(table)} ORDER BY 1")
     # str() of each value, booleans as 0/1: the live SQLite connection converts types, the raw one does not.
     rows = [tuple(str(int(v) if isinstance(v, bool) else v) for v in row) for row in cursor.fetchall()]
-    return count, repr(rows)
+    # Sorted here too: history tables' first column is not unique enough to fix the order of ties.
+    return count, repr(sorted(rows))
 
 
 def _model_tables():
