@@ -131,7 +131,7 @@ def _plan(patient, state, template, clinician, today, rng):
     adjuncts = [dict(row) for row in template.adjuncts]
     if state == PlanState.DRAFT and rng.random() < 0.5:
         adjuncts.append({"agent": rules.TXA_ORAL, "strength": "250 mg", "frequency": "twice daily",
-                         "pause_days_before": 0, "notes": "After baseline coagulation profile (S46)."})
+                         "pause_days_before": 0, "notes": "After a baseline coagulation profile."})  # S46
     plan = services.plan_create(
         patient=patient, by=clinician, template=template, adjuncts=adjuncts,
         modality=template.modality, device_name=template.device_name, device_settings=settings,
