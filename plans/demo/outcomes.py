@@ -157,5 +157,6 @@ def _maintenance_template(manager):
             interval_days=28, device_name="Sylfirm X", followup_months=[1, 3],
             device_settings={"needle_depth_mm": 1.0, "power_level": 15, "pulse_duration_ms": 100, "pins": 49,
                              "passes": 2, "electrode_type": "insulated", "cooling": True},
-            notes="Short course after relapse; keep strict photoprotection and intermittent topicals (S25, S50, S78).",
+            # S25, S50, S78: monthly maintenance, photoprotection, intermittent topicals.
+            notes="Short course after relapse; keep strict photoprotection and intermittent topicals.",
         )
