@@ -1,9 +1,9 @@
 import re
-from datetime import date
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
+from django.utils import timezone
 
 from clinic.formkit import DateInput, row
 from patients.models import (
@@ -19,6 +19,18 @@ DOB_IN_FUTURE = "Date of birth cannot be in the future."
 DOB_IMPLAUSIBLE = f"Date of birth is more than {OLDEST_PLAUSIBLE_AGE} years ago; please check it."
 PHONE_INVALID = "Enter a phone number of 7–20 digits; spaces, brackets, dashes and a leading + are allowed."
 DATE_IN_FUTURE = "This date cannot be in the future."
+
+
+PREGNANCY_FIELDS = ("is_pregnant", "is_breastfeeding", "pregnancy_status_confirmed_on")
+
+
+def pregnancy_questions_apply(patient) -> bool:
+    """The screening asks about pregnancy only where it can apply (plans.rules.could_be_pregnant, S31)."""
+    from plans import rules
+    from plans.config import rule_config
+    from plans.selectors.course import screening_answers
+
+    return rules.could_be_pregnant(screening_answers(patient), timezone.localdate(), rule_config())
 
 
 class PatientForm(forms.ModelForm):
@@ -48,6 +60,9 @@ class PatientForm(forms.ModelForm):
         if not clinical:
             for name in CLINICAL_FIELDS + SCREENING_FIELDS:
                 del self.fields[name]
+        elif self.instance.pk is not None and not pregnancy_questions_apply(self.instance):
+            for name in PREGNANCY_FIELDS:  # a man, or past the age they are asked at (rules.could_be_pregnant)
+                del self.fields[name]
         self.helper = FormHelper()
         sections = [
             Fieldset(
@@ -67,7 +82,7 @@ class PatientForm(forms.ModelForm):
                 ),
                 Fieldset(
                     "Screening",
-                    row("is_pregnant", "is_breastfeeding", "pregnancy_status_confirmed_on"),
+                    *([row(*PREGNANCY_FIELDS)] if "is_pregnant" in self.fields else []),
                     row("isotretinoin_last_dose", "last_tan_or_sun_exposure"),
                     row("hsv_history", "hsv_last_outbreak"),
                     row("active_infection_or_lesion", "keloid_tendency", "anticoagulants"),
@@ -85,7 +100,7 @@ class PatientForm(forms.ModelForm):
 
     def clean_date_of_birth(self):
         dob = self.cleaned_data["date_of_birth"]
-        today = date.today()
+        today = timezone.localdate()  # the clinic's today, not the server's
         if dob > today:
             raise forms.ValidationError(DOB_IN_FUTURE)
         if dob.year < today.year - OLDEST_PLAUSIBLE_AGE:
@@ -103,8 +118,8 @@ class PatientForm(forms.ModelForm):
 
     def clean_melasma_onset_year(self):
         year = self.cleaned_data.get("melasma_onset_year")
-        if year is not None and not (1900 <= year <= date.today().year):
-            raise forms.ValidationError(f"Enter a year between 1900 and {date.today().year}.")
+        if year is not None and not (1900 <= year <= timezone.localdate().year):
+            raise forms.ValidationError(f"Enter a year between 1900 and {timezone.localdate().year}.")
         return year
 
     def clean(self):
@@ -112,7 +127,7 @@ class PatientForm(forms.ModelForm):
         for name in ["pregnancy_status_confirmed_on", "isotretinoin_last_dose", "hsv_last_outbreak",
                      "last_tan_or_sun_exposure"]:
             value = cleaned.get(name)
-            if value and value > date.today():
+            if value and value > timezone.localdate():
                 self.add_error(name, DATE_IN_FUTURE)
         if cleaned.get("email_consent") and not cleaned.get("email"):
             self.add_error("email", "Enter an email address, or untick 'agrees to email'.")

@@ -240,3 +240,35 @@ def test_name_search_can_use_an_index_on_postgresql():
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "patient_last_name_prefix" in plan and "patient_first_name_prefix" in plan
+
+
+def _born_aged(years: int, *, extra_days: int = 0) -> dt.date:
+    return TODAY.replace(year=TODAY.year - years) - dt.timedelta(days=extra_days)
+
+
+@pytest.mark.parametrize(
+    "patient_kwargs, asked",
+    [
+        ({"sex": "F", "date_of_birth": _born_aged(30)}, True),
+        ({"sex": "M", "date_of_birth": _born_aged(30)}, False),
+        ({"sex": "M", "date_of_birth": _born_aged(30), "is_pregnant": True}, True),  # recorded: always shown
+        ({"sex": "X", "date_of_birth": _born_aged(30)}, True),  # not stated: asked, to be safe
+        ({"sex": "F", "date_of_birth": _born_aged(55)}, True),  # at the last age asked (a setting)
+        ({"sex": "F", "date_of_birth": _born_aged(56)}, False),  # just past it
+    ],
+    ids=["woman 30", "man", "man recorded pregnant", "not stated", "woman 55", "woman 56"],
+)
+def test_pregnancy_questions_are_asked_only_where_they_can_apply(clinician_client, patient_kwargs, asked):
+    patient = PatientFactory(**patient_kwargs)
+    form = clinician_client.get(f"/patients/{patient.pk}/edit/").context["form"]
+    assert ("is_pregnant" in form.fields) is asked
+    assert ("is_breastfeeding" in form.fields) is asked
+
+
+def test_a_man_is_edited_without_pregnancy_questions(clinician_client):
+    patient = PatientFactory(sex="M", date_of_birth=_born_aged(40), first_name="Omar")
+    response = clinician_client.post(f"/patients/{patient.pk}/edit/", _valid_post(mrn=patient.mrn, sex="M",
+                                                                                    first_name="Omar", is_pregnant="on"))
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert patient.is_pregnant is False  # the question was not asked, so a posted answer is not taken
