@@ -13,19 +13,15 @@ from clinic.http import require_perm
 from clinic.services import access_log_record
 from plans.forms import reporting as forms
 from plans.forms.visits import PeriodForm
-from plans.models import AdverseEvent, AdverseEventReport
+from plans.models import AdverseEventReport
 from plans.selectors import reporting as selectors
 from plans.services import reporting as services
-
-
-def _event_for_change(request, event_id):
-    require_perm(request, "plans.change_adverseevent")
-    return get_object_or_404(AdverseEvent, pk=event_id)
+from plans.views.visits import adverse_event_for_change
 
 
 @require_POST
 def report_generate(request, event_id):
-    event = _event_for_change(request, event_id)
+    event = adverse_event_for_change(request, event_id)
     form = forms.ReportGenerateForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
@@ -51,7 +47,7 @@ def report_pdf(request, report_id):
 
 @require_POST
 def mark_reported(request, event_id):
-    event = _event_for_change(request, event_id)
+    event = adverse_event_for_change(request, event_id)
     form = forms.MarkReportedForm(request.POST)
     if form.is_valid():
         try:

@@ -416,14 +416,15 @@ def adverse_event_detail(request, event_id):
     return _ae_detail_page(request, event_id)
 
 
-def _event_for_change(request, event_id):
+def adverse_event_for_change(request, event_id):
+    """The adverse event a clinician may change (403 otherwise); also used by the reporting views."""
     require_perm(request, "plans.change_adverseevent")
     return get_object_or_404(AdverseEvent, pk=event_id)
 
 
 @require_POST
 def adverse_event_note(request, event_id):
-    event = _event_for_change(request, event_id)
+    event = adverse_event_for_change(request, event_id)
     form = forms.AdverseEventNoteForm(request.POST, action=reverse("plans:adverse_event_note", args=[event.pk]))
     if form.is_valid():
         services.adverse_event_add_note(event=event, note=form.cleaned_data["note"], by=request.user)
@@ -434,7 +435,7 @@ def adverse_event_note(request, event_id):
 
 @require_POST
 def adverse_event_review(request, event_id):
-    event = _event_for_change(request, event_id)
+    event = adverse_event_for_change(request, event_id)
     try:
         services.adverse_event_review(event=event, by=request.user)
     except ValidationError as exc:
@@ -446,7 +447,7 @@ def adverse_event_review(request, event_id):
 
 @require_POST
 def adverse_event_resolve(request, event_id):
-    event = _event_for_change(request, event_id)
+    event = adverse_event_for_change(request, event_id)
     form = forms.AdverseEventResolveForm(request.POST, action=reverse("plans:adverse_event_resolve", args=[event.pk]))
     if form.is_valid():
         try:
@@ -463,7 +464,7 @@ def adverse_event_resolve(request, event_id):
 
 
 def adverse_event_correct(request, event_id):
-    event = _event_for_change(request, event_id)
+    event = adverse_event_for_change(request, event_id)
     initial = {name: getattr(event, name) for name in ("ae_type", "onset_date", "grade", "serious", "description", "action_taken")}
     initial["lot"] = event.lot_id
     form = forms.AdverseEventCorrectForm(request.POST or None, initial=initial, lots=selectors.lots_for_recording())
