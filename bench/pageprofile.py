@@ -57,6 +57,7 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="show the top N functions")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--queries", action="store_true", help="list each query of one request with its time")
     parser.add_argument("--breakdown", action="store_true", help="CPU time per kind of work (cProfile, grouped)")
     args = parser.parse_args(argv)
 
@@ -122,6 +123,11 @@ def main(argv=None):
                 stats.stream = out
                 stats.sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(args.cprofile)
                 print(out.getvalue())
+        if args.queries:
+            with CaptureQueriesContext(connection) as captured:
+                client.get(path)
+            for q in captured.captured_queries:
+                print(f"    {float(q['time']) * 1000:6.2f} ms  {q['sql'][:220]}")
         if args.explain:
             with CaptureQueriesContext(connection) as captured:
                 client.get(path)

@@ -131,6 +131,16 @@ def recreate(url: str, *, template: str | None = None):
 # ---------------------------------------------------------------------------------------------- environment
 
 
+KEPT_SECTIONS = [("<!-- fhir-export:start -->", "<!-- fhir-export:end -->")]  # written by bench/export.py
+
+
+def kept_sections(results: Path) -> str:
+    """Sections of the old report that other bench scripts write (the FHIR export table), carried over."""
+    text = results.read_text(encoding="utf-8") if results.exists() else ""
+    kept = [m.group(0) for start, end in KEPT_SECTIONS for m in re.finditer(re.escape(start) + ".*?" + re.escape(end), text, re.S)]
+    return "".join(f"\n{section}\n" for section in kept)
+
+
 def app_env(database_url: str, static_root: str, secret: str, redis_url: str = "") -> dict:
     env = os.environ.copy()
     for name in ("DJANGO_SETTINGS_MODULE", "PYTEST_ADDOPTS"):
@@ -505,7 +515,7 @@ def main(argv=None) -> int:
         timings["restarts"] = server.restarts()
         timings["redis"] = bool(redis_url)
         report = build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings, compare, admin)
-        Path(args.results).write_text(report["markdown"])
+        Path(args.results).write_text(report["markdown"] + kept_sections(Path(args.results)))
         say()
         say(report["text"])
         say(f"\nWritten to {os.path.relpath(args.results, Path.cwd())}")

@@ -13,6 +13,7 @@ class ClinicConfig(AppConfig):
         from PIL import Image
 
         Image.MAX_IMAGE_PIXELS = settings.PHOTO_MAX_MEGAPIXELS * 1_000_000
+        from clinic import backends  # noqa: F401  connects the signals that drop cached permissions
         # Sent once per app after migrate; each run adds what exists by then, so the last one is complete.
         post_migrate.connect(_sync_roles, dispatch_uid="clinic.roles_sync")
 
