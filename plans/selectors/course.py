@@ -204,14 +204,12 @@ def plan_timeline(plan: Plan, today: dt.date | None = None, *, live_appointments
         if s.status == SessionStatus.COMPLETED and (s.performed_at or s.completed_at)
     }
     appointments = {}
-    live = live_appointments if live_appointments is not None else (
-        Appointment.objects.filter(session__plan=plan, status__in=LIVE_APPOINTMENT_STATUSES)
-        .select_related("session")
-        .order_by("start")
-    )
-    for appointment in live:
-        number = appointment.session.number
-        if number <= plan.sessions_planned:
+    if live_appointments is None:
+        live_appointments = [a for a in plan_appointments(plan) if a.status in LIVE_APPOINTMENT_STATUSES]
+    numbers = {s.pk: number for number, s in sessions.items()}  # sessions within the planned count
+    for appointment in live_appointments:
+        number = numbers.get(appointment.session_id)
+        if number is not None:
             appointments.setdefault(number, appointment)
     booked = {n: _local_date(a.start) for n, a in appointments.items()}
     timeline = course_timeline(
@@ -269,8 +267,18 @@ def plan_for_page(plan_id: int) -> Plan:
         # The lot and performer too: the sessions panel (plans.selectors.visits) reads them from this prefetch.
         Prefetch("sessions", queryset=TreatmentSession.objects.select_related(
             "exosome_lot__product", "performed_by").order_by("number")),
+        # Read by the timeline and by the scheduling panel (plan_appointments): one query for both.
+        Prefetch("appointments", queryset=Appointment.objects.select_related("room", "clinician", "device").order_by("start", "id")),
     )
     return get_object_or_404(queryset, pk=plan_id)
+
+
+def plan_appointments(plan: Plan) -> list[Appointment]:
+    """Every appointment of the plan by start, with room, clinician and device: plan_for_page's prefetch when
+    there is one, else one query."""
+    if "appointments" in getattr(plan, "_prefetched_objects_cache", {}):
+        return list(plan.appointments.all())
+    return list(Appointment.objects.filter(plan=plan).select_related("room", "clinician", "device").order_by("start", "id"))
 
 
 def plan_page_context(plan: Plan, user, today: dt.date | None = None) -> dict:

@@ -34,7 +34,7 @@ from plans.models import (
     TreatmentSession,
 )
 from plans.selectors import register_patient_panel, register_plan_panel
-from plans.selectors.course import adjunct_specs, plan_config, plans_consent_complete
+from plans.selectors.course import adjunct_specs, plan_appointments, plan_config, plans_consent_complete
 from plans.selectors.visits import open_unreviewed_adverse_events
 
 DEFAULT_APPOINTMENT_MINUTES = 60
@@ -124,11 +124,7 @@ def windows_for(plan: Plan, sessions: list[TreatmentSession], appointments: Iter
 def plan_schedule(plan: Plan) -> dict:
     """The plan panel: each session's window and booking, follow-ups, and which bookings are outside."""
     sessions = list(plan.sessions.all())
-    appointments = list(
-        Appointment.objects.filter(plan=plan)
-        .select_related("room", "clinician", "device")
-        .order_by("start")
-    )
+    appointments = plan_appointments(plan)
     rows = windows_for(plan, sessions, appointments)
     followups = [a for a in appointments if a.kind == AppointmentKind.FOLLOW_UP and a.status in LIVE_APPOINTMENT_STATUSES]
     return {
