@@ -11,7 +11,7 @@ from collections import defaultdict, namedtuple
 from collections.abc import Iterable
 
 from django.contrib.auth.models import User
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -139,6 +139,9 @@ def plan_schedule(plan: Plan) -> dict:
 # --------------------------------------------------------------------------- flags and holds
 
 
+_LiveBooking = namedtuple("_LiveBooking", "session_id start status")  # what windows_for reads of a booking
+
+
 @dataclasses.dataclass
 class Flags:
     outside_window: bool = False
@@ -166,16 +169,19 @@ def appointment_flags(appointments: list, plans: dict | None = None, *, plan_ids
     if patient_ids is None:
         patient_ids = sorted({p.patient_id for p in plans.values()})
     tz = timezone.get_current_timezone()
-    sessions = defaultdict(list)
-    for session in TreatmentSession.objects.filter(plan_id__in=plan_ids).values_list(
-        "pk", "plan_id", "number", "status", "performed_at", "completed_at", named=True
+    # Each session of those plans with the start of its first live booking, in one query: the windows need
+    # nothing else of the bookings.
+    first_live_start = Subquery(
+        Appointment.objects.filter(session=OuterRef("pk"), status__in=LIVE_APPOINTMENT_STATUSES)
+        .order_by("start").values("start")[:1]
+    )
+    sessions, live = defaultdict(list), defaultdict(list)
+    for session in TreatmentSession.objects.filter(plan_id__in=plan_ids).annotate(booked_start=first_live_start).values_list(
+        "pk", "plan_id", "number", "status", "performed_at", "completed_at", "booked_start", named=True
     ):
         sessions[session.plan_id].append(session)
-    live = defaultdict(list)
-    for appointment in Appointment.objects.filter(
-        plan_id__in=plan_ids, session__isnull=False, status__in=LIVE_APPOINTMENT_STATUSES
-    ).values_list("pk", "plan_id", "session_id", "start", "status", named=True):
-        live[appointment.plan_id].append(appointment)
+        if session.booked_start is not None:
+            live[session.plan_id].append(_LiveBooking(session.pk, session.booked_start, AppointmentStatus.BOOKED))
     adjuncts = defaultdict(list)
     for adjunct in PlanAdjunct.objects.filter(plan_id__in=plan_ids):
         adjuncts[adjunct.plan_id].extend(adjunct_specs([adjunct]))
