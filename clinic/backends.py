@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
@@ -17,8 +18,9 @@ PERMS_TTL = 300  # seconds; a safety net only: every change to a user's roles or
 
 class RolePermissionBackend(ModelBackend):
     """Django's ModelBackend, reading a user's permissions (their own and their role's) in one query instead of
-    two, and keeping the set in the shared cache (Redis in production) between requests: every signed-in page
-    checks permissions, so the query was paid on every request.
+    two, and, where the cache is shared by every worker (settings.PERMISSION_CACHE: on with REDIS_URL), keeping
+    the set there between requests: every signed-in page checks permissions, so the query was paid on every
+    request.
 
     The cached set is dropped whenever it could be wrong (signals below): a user saved, a user's roles or own
     permissions changed, a role's permissions changed, a role or permission deleted. The user row itself is
@@ -28,7 +30,8 @@ class RolePermissionBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            user_obj._perm_cache = _cached_permissions(user_obj)
+            shared = settings.PERMISSION_CACHE
+            user_obj._perm_cache = _cached_permissions(user_obj) if shared else _load_permissions(user_obj)
         return user_obj._perm_cache
 
 

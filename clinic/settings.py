@@ -118,6 +118,9 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "clinic.cache.ReusedClientRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Keep each user's permissions in the cache between requests (clinic/backends.py). Only where the cache is
+# shared by every worker and server (Redis): a per-process cache could not be told when a role changes.
+PERMISSION_CACHE = env_bool("PERMISSION_CACHE", default=bool(REDIS_URL))
 
 # --- Authentication, sessions, lockout ---
 AUTHENTICATION_BACKENDS = [

@@ -80,10 +80,11 @@ def findings_for(
     return rules.screen(screening_answers(patient), modality, adjuncts, today, cfg, course_end=course_end)
 
 
-def plan_config(plan: Plan | None = None) -> rules.RuleConfig:
+def plan_config(plan: Plan | None = None, *, clinic: rules.RuleConfig | None = None) -> rules.RuleConfig:
     """The clinic's rule config, with the plan's own window and follow-up months when a plan is given
-    (rules.plan_rule_config). Every page and service that needs a plan's windows goes through here."""
-    cfg = rule_config()
+    (rules.plan_rule_config). Every page and service that needs a plan's windows goes through here.
+    `clinic`: the clinic's config already read (rule_config()), for callers looping over many plans."""
+    cfg = clinic or rule_config()
     if plan is None:
         return cfg
     return rules.plan_rule_config(

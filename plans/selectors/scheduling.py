@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from clinic.selectors import register_panel
 from plans import rules
+from plans.config import rule_config
 from plans.models import (
     LIVE_APPOINTMENT_STATUSES,
     Appointment,
@@ -88,8 +89,10 @@ class SessionRow:
     outside_window: bool
 
 
-def windows_for(plan: Plan, sessions: list[TreatmentSession], appointments: Iterable[Appointment], extra_booked=None):
-    """Session rows of one plan from already-loaded sessions and live appointments (no queries)."""
+def windows_for(plan: Plan, sessions: list[TreatmentSession], appointments: Iterable[Appointment], extra_booked=None,
+                *, clinic_cfg=None):
+    """Session rows of one plan from already-loaded sessions and live appointments (no queries); `clinic_cfg`:
+    rule_config() read once by a caller looping over many plans."""
     tz = timezone.get_current_timezone()
     performed, booked, booking = {}, {}, {}
     for session in sessions:
@@ -106,7 +109,8 @@ def windows_for(plan: Plan, sessions: list[TreatmentSession], appointments: Iter
     booked.update(extra_booked or {})
     count = max([plan.sessions_planned, *numbers.values()]) if numbers else plan.sessions_planned
     windows = rules.course_schedule(
-        plan.start_date, count, plan.interval_days, performed=performed, booked=booked, cfg=plan_config(plan)
+        plan.start_date, count, plan.interval_days, performed=performed, booked=booked,
+        cfg=plan_config(plan, clinic=clinic_cfg),
     ).windows
     rows = []
     for session in sorted(sessions, key=lambda s: s.number):
@@ -189,8 +193,9 @@ def appointment_flags(appointments: list, plans: dict | None = None, *, plan_ids
     open_events = open_unreviewed_adverse_events(patient_ids)
 
     by_session = {}
+    clinic_cfg = rule_config()
     for plan_id, plan in plans.items():
-        for row in windows_for(plan, sessions[plan_id], live[plan_id]):
+        for row in windows_for(plan, sessions[plan_id], live[plan_id], clinic_cfg=clinic_cfg):
             by_session[row.session.pk] = row
     flags = {}
     for appointment in appointments:

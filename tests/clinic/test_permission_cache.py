@@ -71,3 +71,12 @@ def test_a_stale_entry_from_an_earlier_generation_is_not_used(clinician):
     user = _fresh(clinician)
     assert not user.has_perm("plans.export_fhir")
     assert user.has_perm("plans.add_plan")
+
+
+def test_without_a_shared_cache_permissions_are_read_afresh_on_every_request(clinician, settings, django_assert_num_queries):
+    settings.PERMISSION_CACHE = False  # several worker processes, each with its own memory: nothing kept
+    assert _fresh(clinician).has_perm("plans.add_plan")
+    assert cache.get(PERMS_KEY.format(pk=clinician.pk)) is None
+    user = _fresh(clinician)
+    with django_assert_num_queries(1):
+        assert user.has_perm("plans.add_plan")

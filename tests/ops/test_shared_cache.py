@@ -93,3 +93,40 @@ def test_redis_url_selects_shared_cache_and_sessions():
     )
     assert result.returncode == 0, result.stderr
     assert "ReusedClientRedisCache django.contrib.sessions.backends.cached_db" in result.stdout
+
+
+@pytest.mark.django_db
+def test_a_role_changed_on_one_server_applies_on_another_at_once(shared_redis, clinician, manager):
+    """Permissions are kept in Redis between requests; a manager's change drops them for every server."""
+    from clinic import services
+    from tests.factories import PatientFactory
+
+    patient = PatientFactory()
+    new_plan = f"/patients/{patient.pk}/plans/new/"
+    first = Client()
+    first.force_login(clinician)
+    second = Client()
+    second.cookies = first.cookies
+    assert first.get(new_plan).status_code == 200
+    store_keys = [k.decode() for k in redis_keys("clinic-test*perms:user:*")]
+    assert store_keys, "the clinician's permissions are kept in Redis"
+    services.staff_set_role(user=clinician, role="front_desk", by=manager)
+    assert second.get(new_plan).status_code == 403
+
+
+def redis_keys(pattern):
+    import redis
+
+    return redis.Redis(host=REDIS[0], port=REDIS[1], db=15).keys(pattern)
+
+
+@pytest.mark.parametrize(("redis_url", "expected"), [("redis://127.0.0.1:6379/0", "True"), ("", "False")])
+def test_permissions_are_cached_only_where_the_cache_is_shared(redis_url, expected):
+    code = "from django.conf import settings as s; print(s.PERMISSION_CACHE)"
+    env = {"PATH": "/usr/bin:/bin", "DEBUG": "1"} | ({"REDIS_URL": redis_url} if redis_url else {})
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django, os; os.environ['DJANGO_SETTINGS_MODULE']='clinic.settings'; django.setup(); {code}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
