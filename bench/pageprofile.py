@@ -4,7 +4,8 @@
     python bench/pageprofile.py "day calendar" --cprofile 25   # plus the top functions by cumulative time
     python bench/pageprofile.py "plan page" --explain          # plus EXPLAIN ANALYZE of the slowest queries
 
-Runs with the same environment as the benchmark (DEBUG=0, DATABASE_URL = BENCH_DATABASE_URL or clinic_bench).
+Runs with the same environment as the benchmark (DEBUG=0, DATABASE_URL = BENCH_DATABASE_URL or clinic_bench, REDIS_URL =
+BENCH_REDIS_URL or its default).
 CPU ms (time.process_time of this process: Python + template rendering) is much less disturbed by other load
 on a shared machine than wall-clock ms; SQL ms is the database time seen by the app.
 """
@@ -61,9 +62,10 @@ def main(argv=None):
     parser.add_argument("--breakdown", action="store_true", help="CPU time per kind of work (cProfile, grouped)")
     args = parser.parse_args(argv)
 
-    from run import DEFAULT_URL
+    from run import DEFAULT_REDIS_URL, DEFAULT_URL
 
     os.environ.setdefault("DATABASE_URL", os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    os.environ.setdefault("REDIS_URL", os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))  # as the benchmark runs
     os.environ.setdefault("DEBUG", "0")
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")

@@ -122,15 +122,21 @@ def consent_status(plan: Plan) -> dict:
     }
 
 
+def consent_complete_condition(plan: str = "") -> Q:
+    """The condition "the plan has consent for its modality and, when it uses an exosome product, for exosome
+    use", for a query on plans (`plan=""`) or on rows pointing at one (`plan="plan__"`, e.g. appointments)."""
+    for_plan = Consent.objects.filter(plan=OuterRef(f"{plan}pk"))
+    return Q(Exists(for_plan.filter(text__kind=OuterRef(f"{plan}modality")))) & (
+        Q(**{f"{plan}exosome_product__isnull": True}) | Q(Exists(for_plan.filter(text__kind=ConsentKind.EXOSOME)))
+    )
+
+
 def plans_consent_complete(plan_ids) -> set[int]:
-    """The plans among plan_ids (ids, or a subquery selecting them) with consent for their modality and, when
-    they use an exosome product, for
-    exosome use, in one query."""
-    for_plan = Consent.objects.filter(plan=OuterRef("pk"))
+    """The plans among plan_ids (ids, or a subquery selecting them) with complete consent
+    (consent_complete_condition), in one query."""
     return set(
         Plan.objects.filter(pk__in=plan_ids if isinstance(plan_ids, QuerySet) else list(plan_ids))
-        .filter(Exists(for_plan.filter(text__kind=OuterRef("modality"))))
-        .filter(Q(exosome_product__isnull=True) | Exists(for_plan.filter(text__kind=ConsentKind.EXOSOME)))
+        .filter(consent_complete_condition())
         .values_list("pk", flat=True)
     )
 

@@ -35,8 +35,13 @@ from plans.models import (
     TreatmentSession,
 )
 from plans.selectors import register_patient_panel, register_plan_panel
-from plans.selectors.course import adjunct_specs, plan_appointments, plan_config, plans_consent_complete
-from plans.selectors.visits import open_unreviewed_adverse_events
+from plans.selectors.course import (
+    adjunct_specs,
+    plan_appointments,
+    plan_config,
+    plans_consent_complete,
+)
+from plans.selectors.visits import open_unreviewed_adverse_events, open_unreviewed_adverse_events_count
 
 DEFAULT_APPOINTMENT_MINUTES = 60
 SLOT_STEP_MINUTES = 15
@@ -153,7 +158,9 @@ class Flags:
     holds: list[str] = dataclasses.field(default_factory=list)
 
 
-def appointment_flags(appointments: list, plans: dict | None = None, *, plan_ids=None, patient_ids=None) -> dict[int, Flags]:
+def appointment_flags(
+    appointments: list, plans: dict | None = None, *, plan_ids=None, patient_ids=None, consented=None, open_events=None,
+) -> dict[int, Flags]:
     """Outside-window and hold flags for a page of appointments, in a fixed number of queries.
 
     Holds (rules.booking_holds) apply to treatment sessions still to come: consent, open adverse events,
@@ -161,7 +168,9 @@ def appointment_flags(appointments: list, plans: dict | None = None, *, plan_ids
     (their plan selected with them) or light rows with the same attributes; `plans` ({plan_id: plan or a row
     with the plan's scheduling fields}) is read from the appointments when not given. `plan_ids` and
     `patient_ids` may be subqueries selecting the same plans and patients, so that the database reads them
-    rather than each query carrying a long list of ids.
+    rather than each query carrying a long list of ids. `consented` (ids of plans with complete consent) and
+    `open_events` ({patient_id: unreviewed adverse events}) are read here unless the caller selected them with
+    its rows (day_view selects the open events with open_unreviewed_adverse_events_count).
     """
     if plans is None:
         plans = {a.plan_id: a.plan for a in appointments if a.plan_id}
@@ -189,8 +198,10 @@ def appointment_flags(appointments: list, plans: dict | None = None, *, plan_ids
     adjuncts = defaultdict(list)
     for adjunct in PlanAdjunct.objects.filter(plan_id__in=plan_ids):
         adjuncts[adjunct.plan_id].extend(adjunct_specs([adjunct]))
-    consented = plans_consent_complete(plan_ids)
-    open_events = open_unreviewed_adverse_events(patient_ids)
+    if consented is None:
+        consented = plans_consent_complete(plan_ids)
+    if open_events is None:
+        open_events = open_unreviewed_adverse_events(patient_ids)
 
     by_session = {}
     clinic_cfg = rule_config()
@@ -300,13 +311,15 @@ def day_view(day: dt.date, by: str = "room", *, can_change: bool = False, can_pr
     start, end = day_bounds(day)
     rows = list(
         Appointment.objects.filter(start__gte=start, start__lt=end)
+        # The holds' adverse-event check on the same rows rather than one more query.
+        .annotate(open_events=open_unreviewed_adverse_events_count("patient_id"))
         .order_by("start", "id")
         .values_list(
             "pk", "start", "end", "status", "kind", "followup_month", "cancel_reason", "late_cancellation",
             "created_at", "plan_id", "session_id", "session__number", "patient_id", "patient__first_name",
             "patient__last_name", "patient__mrn", "room_id", "room__name", "clinician_id", "clinician__first_name",
             "clinician__last_name", "clinician__username", "device__name",
-            *(f"plan__{name}" for name in _PLAN_WINDOW_FIELDS),
+            *(f"plan__{name}" for name in _PLAN_WINDOW_FIELDS), "open_events",
             named=True,
         )
     )
@@ -318,7 +331,7 @@ def day_view(day: dt.date, by: str = "room", *, can_change: bool = False, can_pr
     flags = appointment_flags(
         rows, plans,
         plan_ids=days_appointments.filter(plan__isnull=False).values("plan_id"),
-        patient_ids=days_appointments.filter(plan__isnull=False).values("plan__patient_id"),
+        open_events={row.patient_id: row.open_events for row in rows},
     )
     tz = timezone.get_current_timezone()
     # Reversed once for the page, not once per card.

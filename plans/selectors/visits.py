@@ -5,7 +5,8 @@ and the clinician's dashboard (open adverse events)."""
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -30,14 +31,27 @@ from plans.selectors import register_patient_panel, register_plan_panel
 OPEN_AE = Q(outcome=AdverseEventOutcome.ONGOING) | Q(reviewed_at__isnull=True)
 
 
+def _unreviewed_adverse_events():
+    return AdverseEvent.objects.filter(reviewed_at__isnull=True)
+
+
+def open_unreviewed_adverse_events_count(patient: str = "patient_id"):
+    """The number of the patient's adverse events not yet reviewed (see below), as an expression for a query on
+    rows pointing at a patient (`patient`: the field holding its id)."""
+    return Coalesce(Subquery(
+        _unreviewed_adverse_events().filter(patient_id=OuterRef(patient))
+        .order_by().values("patient_id").annotate(n=Count("id")).values("n")
+    ), 0)
+
+
 def open_unreviewed_adverse_events(patient_ids) -> dict[int, int]:
     """{patient_id: number of adverse events not yet reviewed by a clinician}; one query.
 
     An unreviewed event holds the patient's next session (§9) whatever its outcome: the clinician has to see
     what happened since the last visit before treating again."""
     rows = (
-        AdverseEvent.objects.filter(
-            patient_id__in=patient_ids if isinstance(patient_ids, QuerySet) else list(patient_ids), reviewed_at__isnull=True
+        _unreviewed_adverse_events().filter(
+            patient_id__in=patient_ids if isinstance(patient_ids, QuerySet) else list(patient_ids)
         )
         .values("patient_id")
         .annotate(n=Count("id"))
