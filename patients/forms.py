@@ -134,5 +134,56 @@ class PatientForm(forms.ModelForm):
         return cleaned
 
 
+IMPORT_BUTTON = "fhir_import"  # the upload's submit button: the new-patient page tells its two forms apart by it
+
+
+class PatientFhirImportForm(forms.Form):
+    """A FHIR Patient resource (JSON) uploaded to fill in the new-patient form (plans.fhir.importing).
+    Cleaned, ``fhir_file`` is the PatientImport read from it; nothing is saved."""
+
+    fhir_file = forms.FileField(
+        label="FHIR Patient resource (JSON)",
+        help_text="A Patient, or a Bundle holding one patient (as this app exports). The form below is filled in "
+                  "for you to check; nothing is saved until you press Save patient.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json,application/fhir+json"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_id = "fhir-import"
+        button = Submit(IMPORT_BUTTON, "Import from FHIR")
+        button.field_classes = "btn btn-outline-primary"  # the page's main action stays Save patient
+        self.helper.add_input(button)
+
+    def clean_fhir_file(self):
+        from plans.fhir import importing
+
+        upload = self.cleaned_data["fhir_file"]
+        if upload.size > importing.MAX_BYTES:  # refused before reading it
+            raise forms.ValidationError(importing.ERR_TOO_LARGE)
+        try:
+            return importing.patient_import(upload.read(importing.MAX_BYTES + 1))
+        except importing.ImportRefused as refused:
+            raise forms.ValidationError(str(refused)) from None
+
+
+def patient_form_from_import(imported, *, clinical: bool) -> PatientForm:
+    """The new-patient form bound to an import's values, so its own checks (a birth date in the future, a taken
+    MRN, a malformed phone) show next to the fields, with the file's own problems beside them. Fields a Patient
+    resource does not carry (melasma history, screening) keep their defaults."""
+    blank = PatientForm(clinical=clinical)
+    data = {name: blank[name].initial for name in blank.fields} | imported.values
+    data = {name: value for name, value in data.items() if value is not None}
+    form = PatientForm(data, clinical=clinical)
+    if not data.get("sex"):  # no usable gender in the file: an empty choice, not a silent "Female"
+        form.fields["sex"].choices = [("", "Choose…"), *form.fields["sex"].choices]
+    form.is_valid()
+    for problem in imported.field_problems:
+        if problem.field in form.fields:
+            form.add_error(problem.field, problem.message)
+    return form
+
+
 class PatientSearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=100, label="Search")

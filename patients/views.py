@@ -10,7 +10,13 @@ from django.views.decorators.http import require_POST
 from clinic.http import require_perm
 from clinic.services import access_log_record
 from patients import selectors, services
-from patients.forms import PatientForm, PatientSearchForm
+from patients.forms import (
+    IMPORT_BUTTON,
+    PatientFhirImportForm,
+    PatientForm,
+    PatientSearchForm,
+    patient_form_from_import,
+)
 from patients.models import Patient
 
 DUPLICATE_WARNING = "A patient with the same name and date of birth already exists: {names}. Saved anyway."
@@ -42,13 +48,33 @@ def patient_list(request):
 @permission_required("patients.add_patient", raise_exception=True)
 def patient_new(request):
     clinical = request.user.has_perm("patients.change_clinical_history")
+    if request.method == "POST" and IMPORT_BUTTON in request.POST:
+        return _patient_new_from_fhir(request, clinical=clinical)
     form = PatientForm(request.POST or None, clinical=clinical)
     if request.method == "POST" and form.is_valid():
         patient = services.patient_create(form=form, by=request.user)
         _warn_duplicates(request, patient)
         messages.success(request, f"Added {patient.full_name}.")
         return redirect(patient)
-    return render(request, "patients/patient_form.html", {"form": form, "title": "New patient"})
+    return render(request, "patients/patient_form.html", {
+        "form": form, "title": "New patient", "import_form": PatientFhirImportForm(),
+    })
+
+
+def _patient_new_from_fhir(request, *, clinical):
+    """An uploaded FHIR Patient shown as the new-patient form, filled in for checking. Nothing is saved here:
+    the user saves the form as any new patient."""
+    upload = PatientFhirImportForm(request.POST, request.FILES)
+    if not upload.is_valid():
+        return render(request, "patients/patient_form.html", {
+            "form": PatientForm(clinical=clinical), "title": "New patient", "import_form": upload,
+        })
+    imported = upload.cleaned_data["fhir_file"]
+    return render(request, "patients/patient_form.html", {
+        "form": patient_form_from_import(imported, clinical=clinical), "title": "New patient",
+        "import_form": PatientFhirImportForm(), "imported": imported,
+        "import_file_name": request.FILES["fhir_file"].name,
+    })
 
 
 @permission_required("patients.change_patient", raise_exception=True)

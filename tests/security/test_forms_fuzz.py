@@ -43,6 +43,41 @@ def test_patient_edit_form_fuzz(front_desk_client):
     _fuzz_form(front_desk_client, f"/patients/{patient.pk}/edit/", None)
 
 
+# A FHIR Patient's elements, each given random JSON: the import (patients:new, plans/fhir/importing.py) answers
+# with the form filled in or a message, never a 500, and saves nothing.
+PATIENT_ELEMENTS = ["id", "meta", "identifier", "active", "name", "telecom", "gender", "birthDate", "_birthDate",
+                    "deceasedBoolean", "address", "contact", "photo", "extension", "modifierExtension", "link"]
+JSON_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-10**20, max_value=10**20) | VALUE,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["family", "given", "text", "system", "value", "use", "code", "coding", "url", "line"])
+        | st.text(max_size=8),
+        inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def test_fhir_patient_import_fuzz(front_desk_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    @FUZZ
+    @given(resource=st.fixed_dictionaries({"resourceType": st.sampled_from(["Patient", "Bundle", "Patient "])},
+                                          optional={name: JSON_VALUE for name in PATIENT_ELEMENTS}),
+           raw=st.none() | st.binary(max_size=200))
+    def run(resource, raw):
+        import json
+
+        content = raw if raw is not None else json.dumps(resource).encode()
+        before = database_fingerprint()
+        response = front_desk_client.post("/patients/new/", {
+            "fhir_import": "Import from FHIR", "fhir_file": SimpleUploadedFile("p.json", content, "application/json"),
+        })
+        assert response.status_code == 200, (resource, raw)
+        assert database_fingerprint() == before
+
+    run()
+
+
 def test_staff_form_fuzz(manager_client):
     _fuzz_form(manager_client, "/staff/new/", None)
 

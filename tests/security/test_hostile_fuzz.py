@@ -76,12 +76,19 @@ def _photo_fields():
     return {"view": "front", "taken_on": timezone.localdate().isoformat()}
 
 
+def _fhir_import_fields():
+    return {"fhir_import": "Import from FHIR"}  # the upload's own button: the page's other form is the patient
+
+
 # Every page with a file field, with valid values for its other fields so the upload is what gets judged.
 UPLOAD_PAGES = {
     "plans:session_photo_new": ("image", _photo_fields),
     "plans:plan_photo_new": ("image", _photo_fields),
     "plans:consent": ("scanned_form", _consent_fields),
+    "patients:new": ("fhir_file", _fhir_import_fields),
 }
+# The context name of the form holding the file field, where it is not the page's "form".
+UPLOAD_FORM_CONTEXT = {"patients:new": "import_form"}
 
 
 def test_every_file_field_of_the_project_is_fuzzed(role_clients, world):
@@ -110,7 +117,7 @@ def test_hostile_upload_is_refused_with_a_field_message_fast(role_clients, world
     assert response.status_code == 200, (name, upload, response.status_code)
     assert seconds < SLOWEST, (name, upload, f"{seconds:.2f}s")
     if data:  # an empty file is "no file": the photo field says it is required, the optional scan is ignored
-        assert response.context["form"].errors.get(field), (name, upload)
+        assert response.context[UPLOAD_FORM_CONTEXT.get(name, "form")].errors.get(field), (name, upload)
     assert database_fingerprint() == before, (name, upload)
 
 
