@@ -113,10 +113,10 @@ def windows_for(plan: Plan, sessions: list[TreatmentSession], appointments: Iter
             booked.setdefault(number, local_date(appointment.start, tz))
     booked.update(extra_booked or {})
     count = max([plan.sessions_planned, *numbers.values()]) if numbers else plan.sessions_planned
-    windows = rules.course_schedule(
-        plan.start_date, count, plan.interval_days, performed=performed, booked=booked,
-        cfg=plan_config(plan, clinic=clinic_cfg),
-    ).windows
+    # The windows of rules.course_schedule, without its follow-up dates (not needed here).
+    windows = rules.session_windows(
+        plan.start_date, count, plan.interval_days, performed, booked, plan_config(plan, clinic=clinic_cfg)
+    )
     rows = []
     for session in sorted(sessions, key=lambda s: s.number):
         window = windows[session.number - 1]
