@@ -48,7 +48,8 @@ def screening_answers(patient) -> rules.ScreeningAnswers:
 
 
 def adjunct_specs(adjuncts) -> list[rules.AdjunctSpec]:
-    """Rules' view of adjunct rows: PlanAdjunct instances, or the builder's row dicts (blank agents skipped)."""
+    """Rules' view of adjunct rows: PlanAdjunct instances or light rows with the same fields, or the builder's row
+    dicts (blank agents skipped)."""
 
     def value(row, name):
         return row.get(name) if isinstance(row, dict) else getattr(row, name)

@@ -196,7 +196,9 @@ def appointment_flags(
         if session.booked_start is not None:
             live[session.plan_id].append(_LiveBooking(session.pk, session.booked_start, AppointmentStatus.BOOKED))
     adjuncts = defaultdict(list)
-    for adjunct in PlanAdjunct.objects.filter(plan_id__in=plan_ids):
+    for adjunct in PlanAdjunct.objects.filter(plan_id__in=plan_ids).values_list(
+        "plan_id", "agent", "strength", "pause_days_before", "start_date", "stop_date", named=True
+    ):
         adjuncts[adjunct.plan_id].extend(adjunct_specs([adjunct]))
     if consented is None:
         consented = plans_consent_complete(plan_ids)
