@@ -56,6 +56,7 @@ PERMISSION_MATRIX: dict[str, set[str]] = {
     "plans.change_appointment": {FRONT_DESK, MANAGER},  # reschedule, check in, no-show, cancel
     "plans.manage_resources": {MANAGER},  # rooms, devices, hours, appointment lengths
     "plans.export_fhir": {MANAGER},  # bulk FHIR exports of every patient (plans/fhir/bulk.py)
+    "plans.export_patient_copy": {MANAGER},  # a patient's own copy of their record (subject access request)
     # aftercare
     "plans.print_aftercare": {CLINICIAN, FRONT_DESK, MANAGER},
     "plans.add_aftercaretext": {MANAGER},

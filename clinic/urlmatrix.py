@@ -40,6 +40,7 @@ URL_MATRIX: dict[str, dict] = {
     "patients:edit": page(*ALL),
     "patients:history": page(M),
     "patients:fhir": page(C, M),
+    "patients:copy": action(M, status={200}),  # answers with the ZIP
     "patients:confirm_screening": action(C),
     "patients:archive": action(C, M),
     "patients:restore": action(C, M),

@@ -2,6 +2,7 @@ from django.urls import path
 
 from patients import views
 from plans.fhir import views as fhir_views
+from plans.views import patient_copy as copy_views
 
 app_name = "patients"
 
@@ -15,4 +16,5 @@ urlpatterns = [
     path("<int:patient_id>/restore/", views.patient_restore, name="restore"),
     path("<int:patient_id>/history/", views.patient_history, name="history"),
     path("<int:patient_id>/fhir/", fhir_views.patient_fhir_bundle, name="fhir"),
+    path("<int:patient_id>/copy/", copy_views.patient_copy, name="copy"),
 ]

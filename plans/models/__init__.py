@@ -5,7 +5,7 @@
 - visits.py      treatment sessions, pre-session checks, amendments, assessments, photos, adverse events
 - scheduling.py  rooms, devices, clinician hours, appointments, reminders, calendar feeds
 - aftercare.py   versioned aftercare texts and the sheets given to patients
-- exports.py     downloads of bulk FHIR exports (who, which file, when)
+- exports.py     downloads of bulk FHIR exports and copies of a record given to a patient (who, what, when)
 """
 
 from plans.models.aftercare import *  # noqa: F401,F403
