@@ -26,7 +26,7 @@ PRODUCTS = [
 ]
 
 STOP_REASONS = [
-    "Post-inflammatory hyperpigmentation after session 2: energy devices paused, topicals stepped up (§9 hold rule).",
+    "Post-inflammatory hyperpigmentation after session 2: energy devices paused, topicals stepped up; next session held until the reaction settles.",
     "Patient moved abroad and will continue care there.",
     "Patient reported a new pregnancy: energy-device treatment deferred.",
 ]

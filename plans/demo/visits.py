@@ -249,7 +249,7 @@ def _adverse_events(performed, today, staff) -> list:
     if len(latest_first) > 2:  # open, reviewed: PIH under watch
         pih = record(latest_first[2], after_days=18, ae_type=rules.AE_PIH, grade=2, serious=False,
                      description="New darker patches on both malar areas three weeks after the session.",
-                     action_taken="Energy device paused; hydroquinone 4% nightly and tinted SPF 50 (§9 hold rule).")
+                     action_taken="Energy device paused; hydroquinone 4% nightly and tinted SPF 50; next session held until the reaction settles.")
         services.adverse_event_review(event=pih, by=clinician, note="Next session deferred until the PIH fades.")
         services.adverse_event_add_note(event=pih, note="Two-week call: patches a little lighter.", by=clinician)
     if len(latest_first) > 4:  # resolved

@@ -289,22 +289,15 @@ def _static_root() -> Path:
     return Path(finders.find(PDF_STYLESHEET)).parent.parent
 
 
-def _local_files_only(url: str, *args, **kwargs):
-    """WeasyPrint fetcher: our static files from disk, nothing from the network."""
-    from weasyprint.urls import default_url_fetcher
-
-    if not url.startswith("file://"):
-        raise ValueError("Only local files are used in aftercare PDFs.")
-    return default_url_fetcher(url, *args, **kwargs)
-
-
 def aftercare_sheet_pdf(*, sheet: AftercareSheet) -> bytes:
     """The stored sheet as a PDF (WeasyPrint), styled by the same print stylesheet read from disk."""
     from weasyprint import CSS, HTML
 
+    from clinic.pdf import url_fetcher
+
     html = render_to_string("plans/aftercare/pdf.html", {"content": sheet.content, "sheet": sheet})
     stylesheet = CSS(filename=finders.find(PDF_STYLESHEET))
-    document = HTML(string=html, base_url=_static_root().as_uri() + "/", url_fetcher=_local_files_only)
+    document = HTML(string=html, base_url=_static_root().as_uri() + "/", url_fetcher=url_fetcher("file"))
     return document.write_pdf(stylesheets=[stylesheet])
 
 

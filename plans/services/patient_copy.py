@@ -244,7 +244,8 @@ def patient_copy_pdf(data: PatientCopyData, *, by, produced_at, files: dict[str,
     """The readable record. Its only outside resources are the photos and drawn signatures, inlined as data
     URLs: the fetcher refuses every other scheme (no file, no network)."""
     from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+
+    from clinic.pdf import url_fetcher
 
     html = render_to_string(PDF_TEMPLATE, {
         "data": data,
@@ -255,4 +256,4 @@ def patient_copy_pdf(data: PatientCopyData, *, by, produced_at, files: dict[str,
         "files": files,
         "clinic": {"name": settings.CLINIC_NAME, "phone": settings.CLINIC_PHONE, "address": settings.CLINIC_ADDRESS},
     })
-    return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=["data"])).write_pdf()
+    return HTML(string=html, url_fetcher=url_fetcher("data")).write_pdf()

@@ -102,10 +102,10 @@ def _report_content(event: AdverseEvent, criteria: list[str], by, number: int) -
 def report_pdf(content: dict) -> bytes:
     from weasyprint import HTML
 
-    from plans.services.aftercare import _local_files_only
+    from clinic.pdf import url_fetcher
 
     html = render_to_string("plans/reporting/ae_report_pdf.html", {"c": content})
-    return HTML(string=html, url_fetcher=_local_files_only).write_pdf()
+    return HTML(string=html, url_fetcher=url_fetcher("file")).write_pdf()
 
 
 @transaction.atomic
