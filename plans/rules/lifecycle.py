@@ -40,6 +40,12 @@ def can_transition(from_state: str, to_state: str) -> bool:
     return to_state in PLAN_TRANSITIONS[from_state]
 
 
+def consent_complete(consent_modality: bool, consent_exosome: bool, *, uses_exosome: bool) -> bool:
+    """Consent for the plan's energy-device treatment, and for the exosome product when the plan uses one: what
+    activation needs (activation_blockers) and what a booked session is held for (booking holds)."""
+    return consent_modality and (consent_exosome or not uses_exosome)
+
+
 def activation_blockers(
     findings: Iterable[Finding],
     overridden_codes: set[str],

@@ -115,7 +115,7 @@ def consent_status(plan: Plan) -> dict:
         "modality": modality is not None,
         "exosome": exosome is not None,
         "exosome_required": exosome_required,
-        "complete": modality is not None and (exosome is not None or not exosome_required),
+        "complete": rules.consent_complete(modality is not None, exosome is not None, uses_exosome=exosome_required),
         "modality_consent": modality,
         "exosome_consent": exosome,
         "modality_kind": plan.modality,
@@ -123,23 +123,29 @@ def consent_status(plan: Plan) -> dict:
     }
 
 
-def consent_complete_condition(plan: str = "") -> Q:
-    """The condition "the plan has consent for its modality and, when it uses an exosome product, for exosome
-    use", for a query on plans (`plan=""`) or on rows pointing at one (`plan="plan__"`, e.g. appointments)."""
+def consent_columns(plan: str = "") -> dict:
+    """Whether the plan has a consent for its modality and one for exosome use, as two columns for a query on
+    plans (`plan=""`) or on rows pointing at one (`plan="plan__"`, e.g. appointments); rules.consent_complete
+    combines them with whether the plan uses an exosome product."""
     for_plan = Consent.objects.filter(plan=OuterRef(f"{plan}pk"))
-    return Q(Exists(for_plan.filter(text__kind=OuterRef(f"{plan}modality")))) & (
-        Q(**{f"{plan}exosome_product__isnull": True}) | Q(Exists(for_plan.filter(text__kind=ConsentKind.EXOSOME)))
-    )
+    return {
+        "consent_modality": Exists(for_plan.filter(text__kind=OuterRef(f"{plan}modality"))),
+        "consent_exosome": Exists(for_plan.filter(text__kind=ConsentKind.EXOSOME)),
+    }
 
 
 def plans_consent_complete(plan_ids) -> set[int]:
     """The plans among plan_ids (ids, or a subquery selecting them) with complete consent
-    (consent_complete_condition), in one query."""
-    return set(
+    (rules.consent_complete), in one query."""
+    rows = (
         Plan.objects.filter(pk__in=plan_ids if isinstance(plan_ids, QuerySet) else list(plan_ids))
-        .filter(consent_complete_condition())
-        .values_list("pk", flat=True)
+        .annotate(**consent_columns())
+        .values_list("pk", "consent_modality", "consent_exosome", "exosome_product_id")
     )
+    return {
+        pk for pk, modality, exosome, product in rows
+        if rules.consent_complete(modality, exosome, uses_exosome=product is not None)
+    }
 
 
 def activation_state(plan: Plan, today: dt.date | None = None) -> dict:

@@ -37,6 +37,7 @@ from plans.models import (
 from plans.selectors import register_patient_panel, register_plan_panel
 from plans.selectors.course import (
     adjunct_specs,
+    consent_columns,
     plan_appointments,
     plan_config,
     plans_consent_complete,
@@ -170,7 +171,7 @@ def appointment_flags(
     `patient_ids` may be subqueries selecting the same plans and patients, so that the database reads them
     rather than each query carrying a long list of ids. `consented` (ids of plans with complete consent) and
     `open_events` ({patient_id: unreviewed adverse events}) are read here unless the caller selected them with
-    its rows (day_view selects the open events with open_unreviewed_adverse_events_count).
+    its rows (day_view selects them with consent_columns and open_unreviewed_adverse_events_count).
     """
     if plans is None:
         plans = {a.plan_id: a.plan for a in appointments if a.plan_id}
@@ -343,14 +344,15 @@ def day_view(day: dt.date, by: str = "room", *, can_change: bool = False, can_pr
     start, end = day_bounds(day)
     rows = list(
         Appointment.objects.filter(start__gte=start, start__lt=end)
-        # The holds' adverse-event check on the same rows rather than one more query.
-        .annotate(open_events=open_unreviewed_adverse_events_count("patient_id"))
+        # The holds' consent and adverse-event checks on the same rows rather than two more queries.
+        .annotate(**consent_columns("plan__"), open_events=open_unreviewed_adverse_events_count("patient_id"))
         .order_by("start", "id")
         .values_list(
             "pk", "start", "end", "status", "kind", "followup_month", "cancel_reason", "late_cancellation",
             "created_at", "plan_id", "session_id", "session__number", "patient_id", "patient__first_name",
             "patient__last_name", "patient__mrn", "room_id", "clinician_id", "device_id",
-            *(f"plan__{name}" for name in _PLAN_WINDOW_FIELDS), "open_events",
+            *(f"plan__{name}" for name in _PLAN_WINDOW_FIELDS), "plan__exosome_product_id", "consent_modality",
+            "consent_exosome", "open_events",
             named=True,
         )
     )
@@ -362,6 +364,11 @@ def day_view(day: dt.date, by: str = "room", *, can_change: bool = False, can_pr
     flags = appointment_flags(
         rows, plans,
         plan_ids=days_appointments.filter(plan__isnull=False).values("plan_id"),
+        consented={
+            row.plan_id for row in rows if row.plan_id and rules.consent_complete(
+                row.consent_modality, row.consent_exosome, uses_exosome=row.plan__exosome_product_id is not None
+            )
+        },
         open_events={row.patient_id: row.open_events for row in rows},
     )
     by_clinician = by == "clinician"
