@@ -380,10 +380,13 @@ def day_view(day: dt.date, by: str = "room", *, can_change: bool = False, can_pr
     patient_url = reverse("patients:detail", args=[0]).removesuffix("0/")
     appointment_url = reverse("plans:appointment_cancel", args=[0]).removesuffix("0/cancel/")
     aftercare_before, aftercare_after = reverse("plans:aftercare", args=[0]).split("/0/")
+    # The labels are lazy translations: turned into text once for the page, not once per card.
+    kind_labels = {kind: str(label) for kind, label in _KIND_LABELS.items()}
+    status_labels = {status: str(label) for status, label in _STATUS_LABELS.items()}
     grouped = defaultdict(list)
     for row in rows:
         start_local, end_local = row.start.astimezone(tz), row.end.astimezone(tz)
-        what = _KIND_LABELS.get(row.kind, row.kind)
+        what = kind_labels.get(row.kind, row.kind)
         if row.session__number:
             what += f" {row.session__number}"
         if row.followup_month:
@@ -401,7 +404,7 @@ def day_view(day: dt.date, by: str = "room", *, can_change: bool = False, can_pr
             pk=row.pk,
             times=f"{start_local:%H:%M}–{end_local:%H:%M}",
             status=row.status,
-            status_label=_STATUS_LABELS.get(row.status, row.status),
+            status_label=status_labels.get(row.status, row.status),
             badge=STATUS_BADGES.get(row.status, "light"),
             patient_url=f"{patient_url}{row.patient_id}/",
             patient_name=f"{row.patient__first_name} {row.patient__last_name}",
@@ -479,16 +482,28 @@ def day_sheet(day: dt.date) -> dict:
     return {"day": day, "appointments": appointments}
 
 
-def reminders_to_call(*, day: dt.date | None = None) -> list[ReminderLog]:
-    """Reminders logged for a phone call, for appointments from the given day (today) on."""
+CallRow = namedtuple("CallRow", "start patient_url patient_name phone sent_at")
+
+
+def reminders_to_call(*, day: dt.date | None = None) -> list[CallRow]:
+    """Reminders logged for a phone call, for appointments still booked from the given day (today) on, soonest
+    first: light rows with what the lists show (the day page shows them on every view)."""
     start, _ = day_bounds(day or timezone.localdate())
-    return list(
+    patient_url = reverse("patients:detail", args=[0]).removesuffix("0/")
+    rows = (
         ReminderLog.objects.filter(
             channel="phone", appointment__start__gte=start, appointment__status=AppointmentStatus.BOOKED
         )
-        .select_related("appointment__patient", "appointment__clinician")
-        .order_by("appointment__start")
+        .order_by("appointment__start", "id")
+        .values_list(
+            "appointment__start", "appointment__patient_id", "appointment__patient__first_name",
+            "appointment__patient__last_name", "appointment__patient__phone", "sent_at",
+        )
     )
+    return [
+        CallRow(when, f"{patient_url}{patient_id}/", f"{first} {last}", phone, sent_at)
+        for when, patient_id, first, last, phone, sent_at in rows
+    ]
 
 
 def appointment_detail(appointment_id: int) -> Appointment:

@@ -415,3 +415,24 @@ def test_day_card_addresses_are_the_appointments_own(db):
                          ("move/", "appointment_reschedule"), ("cancel/", "appointment_cancel")):
         assert card.url + suffix == reverse(f"plans:{name}", args=[card.pk])
     assert card.patient_url == Appointment.objects.get(pk=card.pk).patient.get_absolute_url()
+
+
+def test_day_cards_escape_what_people_typed_and_keep_their_actions(world, front_desk_client):
+    """The cards are laid out in Python (plans/templatetags/calendar_cards.py): every value is escaped, and a
+    booked card carries check-in, no-show, move and cancel for its own appointment."""
+    a = world["appointment"]
+    patient = a.patient
+    patient.first_name, patient.last_name = '<img src=x onerror="alert(1)">', 'O"Brien & <b>Sons</b>'
+    patient.save()
+    day = timezone.localtime(a.start).date()
+    url = reverse("plans:schedule_day") + f"?date={day.isoformat()}"
+    content = front_desk_client.get(url).content.decode()
+    assert "<img src=x" not in content and "<b>Sons</b>" not in content
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; O&quot;Brien &amp; &lt;b&gt;Sons&lt;/b&gt;" in content
+    assert f'formaction="{reverse("plans:appointment_check_in", args=[a.pk])}"' in content
+    assert f'formaction="{reverse("plans:appointment_no_show", args=[a.pk])}"' in content
+    assert f'href="{reverse("plans:appointment_reschedule", args=[a.pk])}?next=' in content
+    assert f'href="{reverse("plans:appointment_cancel", args=[a.pk])}?next=' in content
+    clinician_view = _client(world["plan"].created_by).get(url).content.decode()
+    assert f'id="appointment-{a.pk}"' in clinician_view
+    assert 'formaction="' not in clinician_view  # who may not change bookings gets no actions
