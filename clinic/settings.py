@@ -268,6 +268,8 @@ CLINIC_FHIR_BASE = env_str("CLINIC_FHIR_BASE", "https://clinic.example.org/fhir"
 # Bulk FHIR exports (manage.py export_fhir --out) that managers may download: one directory per export.
 FHIR_EXPORT_DIR = Path(env_str("FHIR_EXPORT_DIR", str(BASE_DIR / "exports" / "fhir")))
 PAGE_SIZE = env_int("PAGE_SIZE", 25)
+# The patient list counts and pages through at most this many matches; past it, it asks for a narrower search.
+PATIENT_LIST_MAX = env_int("PATIENT_LIST_MAX", 500)
 
 # Thresholds the domain reference tags [U] (uncertain): settings, not constants. Keys are the fields of
 # plans.rules.RuleConfig; values given here override its defaults (see plans/config.py).

@@ -164,6 +164,36 @@ def test_list_is_paginated(front_desk_client):
     assert page1.count('href="/patients/') - page1.count('href="/patients/new') == 25 + 1  # rows + nav link
 
 
+@pytest.mark.parametrize(("matches", "capped", "pages"), [
+    (29, False, "Page 1 of 2"),  # just inside the cap
+    (30, False, "Page 1 of 2"),  # at the cap
+    (31, True, "Page 1 of 2"),  # just past it: the first 30 in pages, and a request to narrow the search
+])
+def test_a_broad_search_counts_no_further_than_the_cap(front_desk_client, settings, matches, capped, pages):
+    settings.PATIENT_LIST_MAX = 30
+    PatientFactory.create_batch(matches, last_name="Abbott")
+    page1 = front_desk_client.get("/patients/", {"q": "abb"}).text
+    assert pages in page1
+    assert ('id="patient-list-capped"' in page1) is capped
+    if capped:
+        assert "More than 30 patients match “abb”" in page1
+    last = front_desk_client.get("/patients/", {"q": "abb", "page": "9"}).text  # past the end: the last page
+    rows = min(matches, 30) - 25  # rows 26 to the last listed, never past the cap
+    assert last.count('href="/patients/') - last.count('href="/patients/new') == rows + 1  # + the nav link
+
+
+def test_counting_a_broad_search_reads_no_more_than_the_cap(front_desk_client, settings):
+    from django.test.utils import CaptureQueriesContext
+    from django.db import connection
+
+    settings.PATIENT_LIST_MAX = 30
+    PatientFactory.create_batch(31, last_name="Abbott")
+    with CaptureQueriesContext(connection) as ctx:
+        front_desk_client.get("/patients/", {"q": "abb"})
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert counts and all("LIMIT 31" in sql and "ORDER BY" not in sql.upper() for sql in counts)
+
+
 def test_page_links_keep_the_search_and_the_archived_filter(front_desk_client):
     PatientFactory.create_batch(30, last_name="Abbott")
     page1 = front_desk_client.get("/patients/", {"q": "abb", "archived": "1"}).text
