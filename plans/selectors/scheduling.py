@@ -893,6 +893,10 @@ def _patient_panel(patient, user):
         Appointment.objects.filter(patient=patient, start__gte=day_bounds(timezone.localdate())[0])
         .exclude(status=AppointmentStatus.CANCELLED)
         .select_related("room", "clinician", "session")
+        .only(  # what the panel shows of each booking
+            "start", "kind", "status", "session__number", "room__name",
+            "clinician__first_name", "clinician__last_name", "clinician__username",
+        )
         .order_by("start")[:20]
     )
     can_book = user.has_perm("plans.add_appointment")

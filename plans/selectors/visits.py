@@ -354,7 +354,10 @@ def patient_panel(patient, user) -> dict | None:
     """The patient's adverse events and a summary of their assessments: at most 2 queries."""
     context = {"patient": patient}
     if user.has_perm("plans.view_assessment"):
-        assessments = list(Assessment.objects.filter(patient_id=patient.pk).order_by("taken_on", "id"))
+        # Only what the summary shows: the first and latest scores and how many there are.
+        assessments = list(
+            Assessment.objects.filter(patient_id=patient.pk).order_by("taken_on", "id").only("taken_on", "masi", "mmasi")
+        )
         summary = None
         if assessments:
             first, last = assessments[0], assessments[-1]
@@ -369,7 +372,8 @@ def patient_panel(patient, user) -> dict | None:
         context["show_assessments"] = True
     if user.has_perm("plans.view_adverseevent"):
         context["patient_adverse_events"] = _events_with_labels(
-            AdverseEvent.objects.filter(patient_id=patient.pk).select_related("lot__product"), "-is_open", "-onset_date", "-id"
+            AdverseEvent.objects.filter(patient_id=patient.pk).only("onset_date", "ae_type", "grade", "outcome", "reviewed_at"),
+            "-is_open", "-onset_date", "-id",
         )
         context["show_adverse_events"] = True
     if len(context) == 1:
