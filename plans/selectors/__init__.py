@@ -52,5 +52,9 @@ def _import_areas():
 
 def patient_page_context(patient, user) -> dict:
     """What the patient page shows from the plans side, in a fixed number of queries."""
-    plans = list(Plan.objects.filter(patient=patient).order_by("-start_date", "-id"))
+    # Only what the course list shows of each plan.
+    plans = list(
+        Plan.objects.filter(patient=patient).order_by("-start_date", "-id")
+        .only("patient_id", "modality", "sessions_planned", "start_date", "state")
+    )
     return {"plans": plans, "patient_panels": panels_for("patient", patient, user)}
