@@ -6,7 +6,7 @@ Each function does a fixed number of queries whatever the number of sessions, ad
 import dataclasses
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -124,13 +124,15 @@ def consent_status(plan: Plan) -> dict:
 
 
 def consent_columns(plan: str = "") -> dict:
-    """Whether the plan has a consent for its modality and one for exosome use, as two columns for a query on
-    plans (`plan=""`) or on rows pointing at one (`plan="plan__"`, e.g. appointments); rules.consent_complete
-    combines them with whether the plan uses an exosome product."""
-    for_plan = Consent.objects.filter(plan=OuterRef(f"{plan}pk"))
+    """A consent of the plan for its modality and one for exosome use (an id, or None when there is none), as two
+    columns for a query on plans (`plan=""`) or on rows pointing at one (`plan="plan__"`, e.g. appointments);
+    rules.consent_complete combines them with whether the plan uses an exosome product."""
+    for_plan = Consent.objects.filter(plan=OuterRef(f"{plan}pk")).order_by()
+    # Scalar subqueries (one consent's id or NULL), not EXISTS: PostgreSQL may run an EXISTS as one hashed scan
+    # of every exosome consent in the clinic, which grows with the clinic; these stay one index probe a row.
     return {
-        "consent_modality": Exists(for_plan.filter(text__kind=OuterRef(f"{plan}modality"))),
-        "consent_exosome": Exists(for_plan.filter(text__kind=ConsentKind.EXOSOME)),
+        "consent_modality": Subquery(for_plan.filter(text__kind=OuterRef(f"{plan}modality")).values("pk")[:1]),
+        "consent_exosome": Subquery(for_plan.filter(text__kind=ConsentKind.EXOSOME).values("pk")[:1]),
     }
 
 
@@ -144,7 +146,7 @@ def plans_consent_complete(plan_ids) -> set[int]:
     )
     return {
         pk for pk, modality, exosome, product in rows
-        if rules.consent_complete(modality, exosome, uses_exosome=product is not None)
+        if rules.consent_complete(modality is not None, exosome is not None, uses_exosome=product is not None)
     }
 
 

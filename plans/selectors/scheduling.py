@@ -366,7 +366,8 @@ def day_view(day: dt.date, by: str = "room", *, can_change: bool = False, can_pr
         plan_ids=days_appointments.filter(plan__isnull=False).values("plan_id"),
         consented={
             row.plan_id for row in rows if row.plan_id and rules.consent_complete(
-                row.consent_modality, row.consent_exosome, uses_exosome=row.plan__exosome_product_id is not None
+                row.consent_modality is not None, row.consent_exosome is not None,
+                uses_exosome=row.plan__exosome_product_id is not None,
             )
         },
         open_events={row.patient_id: row.open_events for row in rows},
