@@ -5,6 +5,7 @@ Screenshots go to artifacts/screenshots/ (CI keeps that folder). Use ``shot(page
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,42 @@ CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_request_at_a_time_on_sqlite():
+    """On SQLite the test database is one in-memory connection that the live server's request threads share;
+    two requests at once (a page and its photo, say) use it from two threads and SQLite fails with "bad parameter
+    or other API misuse", now and then. There the live server answers one request at a time; on PostgreSQL each
+    thread has its own connection and the server stays threaded."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    lock = threading.Lock()
+
+    class OneRequestAtATime(ThreadedWSGIServer):
+        """Still a thread per connection (browsers keep connections open); the app answers one at a time."""
+
+        def set_app(self, application):
+            def in_turn(environ, start_response):
+                with lock:
+                    result = application(environ, start_response)
+                    try:
+                        return list(result)  # the whole body is produced while the lock is held
+                    finally:
+                        if hasattr(result, "close"):
+                            result.close()
+
+            super().set_app(in_turn)
+
+    threaded, LiveServerThread.server_class = LiveServerThread.server_class, OneRequestAtATime
+    yield
+    LiveServerThread.server_class = threaded
 
 
 @pytest.fixture(scope="session")
