@@ -275,7 +275,7 @@ def device_settings_rows(settings: dict) -> list[tuple[str, object]]:
 def plan_for_page(plan_id: int) -> Plan:
     """The plan with everything its page reads, in a fixed number of queries."""
     queryset = Plan.objects.select_related(
-        "patient", "patient__screening_confirmed_by", "exosome_product", "template", "created_by", "approved_by"
+        "patient", "patient__screening_confirmed_by", "exosome_product", "template", "approved_by"
     ).prefetch_related(
         "adjuncts",
         Prefetch("overrides", queryset=FindingOverride.objects.select_related("by")),
