@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
+from django.urls import reverse
 
 from patients.models import Patient
 
@@ -69,3 +70,8 @@ def patient_history(patient: Patient, limit: int = 100) -> list[dict]:
             ]
         entries.append({"record": newer, "changes": changes})
     return entries[:limit]
+
+
+def patient_url_prefix() -> str:
+    """A patient's page is this prefix + "<id>/": lists reverse it once per page, not once per row."""
+    return reverse("patients:detail", args=[0]).removesuffix("0/")

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from clinic.http import require_perm
@@ -40,7 +39,7 @@ def patient_list(request):
     filters = (("q", query), ("archived", "1" if show_archived else ""))
     return render(request, template, {
         "page": CappedPaginator(patients, 25, cap=settings.PATIENT_LIST_MAX).get_page(request.GET.get("page")),
-        "patient_url": reverse("patients:detail", args=[0]).removesuffix("0/"),  # reversed once, not per row
+        "patient_url": selectors.patient_url_prefix(),
         "form": form, "query": query, "show_archived": show_archived,
         "page_query": urlencode({key: value for key, value in filters if value}),
     })

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.selectors import register_panel
+from patients.selectors import patient_url_prefix
 from plans import rules
 from plans.config import rule_config
 from plans.models import (
@@ -180,8 +181,6 @@ def appointment_flags(
     # Light rows, not model instances: a busy day touches hundreds of sessions and bookings of its plans.
     if plan_ids is None:
         plan_ids = list(plans)
-    if patient_ids is None:
-        patient_ids = sorted({p.patient_id for p in plans.values()})
     tz = timezone.get_current_timezone()
     # Each session of those plans with the start of its first live booking, in one query: the windows need
     # nothing else of the bookings.
@@ -204,6 +203,8 @@ def appointment_flags(
     if consented is None:
         consented = plans_consent_complete(plan_ids)
     if open_events is None:
+        if patient_ids is None:
+            patient_ids = sorted({p.patient_id for p in plans.values()})
         open_events = open_unreviewed_adverse_events(patient_ids)
 
     by_session = {}
@@ -306,10 +307,10 @@ def _badges(flags: Flags, late_cancellation: bool) -> list[tuple[str, str, str]]
     return badges
 
 
-_RESOURCE = namedtuple("_RESOURCE", "kind pk name last_name username is_active")
+_Resource = namedtuple("_Resource", "kind pk name last_name username is_active")
 
 
-def _day_resources(rows, day: dt.date, by_clinician: bool) -> dict[str, dict[int, _RESOURCE]]:
+def _day_resources(rows, day: dt.date, by_clinician: bool) -> dict[str, dict[int, _Resource]]:
     """Names of the rooms, devices and clinicians of the day's cards, and of every column, in one query (a UNION
     of three small selects): joining the three tables into the appointments query costs PostgreSQL more time to
     plan than this costs to run. Rooms: the active ones and any booked; clinicians: those booked, and in the
@@ -331,7 +332,7 @@ def _day_resources(rows, day: dt.date, by_clinician: bool) -> dict[str, dict[int
     )
     found = {"room": {}, "device": {}, "staff": {}}
     for resource in rooms.union(devices, staff, all=True):
-        resource = _RESOURCE(*resource)
+        resource = _Resource(*resource)
         found[resource.kind][resource.pk] = resource
     return found
 
@@ -378,7 +379,7 @@ def day_view(day: dt.date, by: str = "room", *, can_change: bool = False, can_pr
     staff = {pk: _person(r.name, r.last_name, r.username) for pk, r in resources["staff"].items()}
     tz = timezone.get_current_timezone()
     # Reversed once for the page, not once per card.
-    patient_url = reverse("patients:detail", args=[0]).removesuffix("0/")
+    patient_url = patient_url_prefix()
     appointment_url = reverse("plans:appointment_cancel", args=[0]).removesuffix("0/cancel/")
     aftercare_before, aftercare_after = reverse("plans:aftercare", args=[0]).split("/0/")
     # The labels are lazy translations: turned into text once for the page, not once per card.
@@ -490,7 +491,7 @@ def reminders_to_call(*, day: dt.date | None = None) -> list[CallRow]:
     """Reminders logged for a phone call, for appointments still booked from the given day (today) on, soonest
     first: light rows with what the lists show (the day page shows them on every view)."""
     start, _ = day_bounds(day or timezone.localdate())
-    patient_url = reverse("patients:detail", args=[0]).removesuffix("0/")
+    patient_url = patient_url_prefix()
     rows = (
         ReminderLog.objects.filter(
             channel="phone", appointment__start__gte=start, appointment__status=AppointmentStatus.BOOKED
