@@ -5,6 +5,7 @@ was recorded; a pause that should already have started is said plainly; the staf
 import datetime as dt
 import re
 import subprocess
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,12 +23,60 @@ from tests.plans.test_aftercare_content import completed_session, sheet_html
 LONDON = ZoneInfo("Europe/London")
 NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=LONDON)
 SOURCE_KEY = re.compile(r"(?<![\w-])S\d{1,2}(?!\d)|§|domain reference", re.IGNORECASE)
-_TITLE_ATTRIBUTE = re.compile(r'\stitle="[^"]*"')
+# What a reader (or a screen reader) is given besides text nodes. A staff tooltip (title) may hold a source key;
+# hidden values, URLs and tokens are not read by anyone (a CSRF token once began with "s4" and failed CI).
+_READ_ATTRIBUTES = {"alt", "aria-label", "placeholder", "aria-description"}
+
+
+class _VisibleText(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        attributes = dict(attrs)
+        self.parts.extend(value or "" for name, value in attrs if name in _READ_ATTRIBUTES)
+        if tag == "input" and attributes.get("type") not in ("hidden",) and attributes.get("value"):
+            self.parts.append(attributes["value"])
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
 
 
 def visible_keys(text: str) -> list[str]:
-    """Source keys a reader sees: everything but a staff tooltip (title attribute)."""
-    return SOURCE_KEY.findall(_TITLE_ATTRIBUTE.sub("", text))
+    """Source keys a reader sees in a page, a PDF's text or an email: text, alt texts, labels and visible values,
+    never a staff tooltip (title) or a hidden value."""
+    parser = _VisibleText()
+    parser.feed(text)
+    parser.close()
+    return SOURCE_KEY.findall("\n".join(parser.parts))
+
+
+@pytest.mark.parametrize(
+    "html, expected",
+    [
+        ('<p>Avoid heat (S54).</p>', ["S54"]),
+        ('<img src="/a.png" alt="see S4">', ["S4"]),
+        ('<button aria-label="S12 rule">x</button>', ["S12"]),
+        ('<input type="text" value="S3 note">', ["S3"]),
+        ('<span title="Domain rule S4">Sun protection</span>', []),  # staff tooltip
+        ('<input type="hidden" name="csrfmiddlewaretoken" value="s4Hk2">', []),  # a token, never read
+        ('<a href="/photos/s4abc/">Photo</a>', []),
+        ("<script>var s4 = 1;</script>", []),
+        ("Plain email text, lot S1234, record DEMO0012.", []),
+        ("Plain email text (S12).", ["S12"]),
+    ],
+)
+def test_visible_keys_reads_what_a_reader_sees(html, expected):
+    assert visible_keys(html) == expected
 
 
 @pytest.mark.parametrize(
