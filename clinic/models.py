@@ -98,3 +98,20 @@ class DemoBuild(models.Model):
 
     def __str__(self):
         return f"demo clinic built for {self.built_for}"
+
+
+class DataChange(models.Model):
+    """One row per statement that changed a patient's rows (patient_id) or the shared rows pages show beside them
+    (patient_id NULL: staff names, rooms, devices, products, lots, consent texts, templates). Written only by
+    PostgreSQL triggers (clinic/datachanges.py), never by the app: the versions that rendered fragments are kept
+    under (clinic/fragments.py) come from here, so every write path -- services, admin, raw SQL -- moves them.
+    Not a foreign key: the triggers must not take locks on the patient row."""
+
+    patient_id = models.BigIntegerField(null=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["patient_id", "id"], name="clinic_datachange_patient")]
+
+    def __str__(self):
+        return f"change {self.pk} of patient {self.patient_id or 'shared rows'}"

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -270,6 +271,14 @@ def device_settings_rows(settings: dict) -> list[tuple[str, object]]:
 
 
 # --- Pages ------------------------------------------------------------------------------------------------
+
+
+def plan_patient_id(plan_id: int) -> int:
+    """The plan's patient (one primary-key read), or 404 for an unknown plan."""
+    patient_id = Plan.objects.filter(pk=plan_id).values_list("patient_id", flat=True).first()
+    if patient_id is None:
+        raise Http404("No such plan.")
+    return patient_id
 
 
 def plan_for_page(plan_id: int) -> Plan:

@@ -338,6 +338,8 @@ def _day_resources(rows, day: dt.date, by_clinician: bool) -> dict[str, dict[int
 
 
 def day_view(day: dt.date, by: str = "room", *, can_change: bool = False, can_print: bool = False) -> dict:
+    # Only the rows of the day's patients and the shared rows (clinic/datachanges.py): the page keeps what this
+    # returns, laid out, under their versions. The phone-call list reads other days: it is read on every view.
     """The day calendar: one light row per appointment (a values() query, not model instances), grouped in
     columns by room or clinician, with its flags and holds and everything its card shows worked out here, once;
     a fixed number of queries. `can_change`: the viewer may change bookings (the cards carry their actions);
@@ -439,7 +441,6 @@ def day_view(day: dt.date, by: str = "room", *, can_change: bool = False, can_pr
         "unassigned": unassigned,
         "previous_day": day - dt.timedelta(days=1),
         "next_day": day + dt.timedelta(days=1),
-        "to_call": reminders_to_call(day=day),
     }
 
 

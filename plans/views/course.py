@@ -6,10 +6,13 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import timezone
+from django.utils.html import conditional_escape
 from django.views.decorators.http import require_POST
 
+from clinic import datachanges, fragments
 from clinic.formkit import add_service_errors
 from clinic.services import access_log_record
 from patients.models import Patient
@@ -143,10 +146,24 @@ def plan_edit(request, plan_id):
 
 @permission_required("plans.view_plan", raise_exception=True)
 def plan_detail(request, plan_id):
-    plan = selectors.plan_for_page(plan_id)  # 404 for an unknown plan, before the log
-    context = selectors.plan_page_context(plan, request.user) | {"override_form": forms.OverrideForm()}
-    response = render(request, "plans/course/plan_detail.html", context)
-    access_log_record(user=request.user, patients=[plan.patient_id], path=request.path)
+    patient_id = selectors.plan_patient_id(plan_id)  # 404 for an unknown plan, before the log
+
+    def render_content(csrf_token):
+        plan = selectors.plan_for_page(plan_id)
+        context = selectors.plan_page_context(plan, request.user) | {
+            "override_form": forms.OverrideForm(), "csrf_token": csrf_token,
+        }
+        return {
+            "title": conditional_escape(f"{plan.get_modality_display()} course · {plan.patient.full_name}"),
+            "body": render_to_string("plans/course/includes/plan_body.html", context, request),
+        }
+
+    fragment = fragments.cached(
+        request, "plan page", lambda: datachanges.versions([patient_id]),
+        (plan_id, fragments.permission_signature(request.user)), render_content,
+    )
+    response = render(request, "plans/course/plan_detail.html", {"fragment": fragment})
+    access_log_record(user=request.user, patients=[patient_id], path=request.path)
     return response
 
 

@@ -7,11 +7,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from clinic import datachanges, fragments
 from clinic.http import require_perm, safe_next
 from clinic.services import access_log_record
 from patients.models import Patient
@@ -73,10 +75,24 @@ def schedule_day(request):
     require_perm(request, "plans.view_appointment")
     day, by = _calendar_query(request)
     here = request.get_full_path()
-    can_change = request.user.has_perm("plans.change_appointment")  # once for the page, not once per card
-    context = selectors.day_view(day, by, can_change=can_change, can_print=request.user.has_perm("plans.print_aftercare"))
-    return render(request, "plans/scheduling/day.html", context | {
-        "can_change_appointments": can_change, "here": here, "here_quoted": quote(here, safe=""),
+
+    def render_content(csrf_token):
+        can_change = request.user.has_perm("plans.change_appointment")  # once for the page, not once per card
+        context = selectors.day_view(day, by, can_change=can_change, can_print=request.user.has_perm("plans.print_aftercare"))
+        context |= {
+            "can_change_appointments": can_change, "here": here, "here_quoted": quote(here, safe=""),
+            "csrf_token": csrf_token,
+        }
+        return {"body": render_to_string("plans/scheduling/includes/day_body.html", context, request)}
+
+    start, end = selectors.day_bounds(day)
+    fragment = fragments.cached(
+        request, "day calendar", lambda: datachanges.versions_of_day(start, end),
+        (day, by, here, fragments.permission_signature(request.user)), render_content,
+        keep=set(request.GET) <= {"date", "by"},  # not one kept copy per made-up query string
+    )
+    return render(request, "plans/scheduling/day.html", {
+        "day": day, "fragment": fragment, "to_call": selectors.reminders_to_call(day=day),
     })
 
 
