@@ -67,6 +67,7 @@ def main(argv=None):
     os.environ.setdefault("DATABASE_URL", os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     os.environ.setdefault("REDIS_URL", os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))  # as the benchmark runs
     os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("FRAGMENT_CACHE", "0")  # fresh renders; FRAGMENT_CACHE=1 to profile kept fragments
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
     os.environ.setdefault("SECURE_SSL_REDIRECT", "0")

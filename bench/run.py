@@ -479,9 +479,10 @@ def main(argv=None) -> int:
             return sweep_workers(args, env, wrk, work)
 
         say("Counting each page's SQL queries in-process ...")
-        probe_env = {**env, "ALLOWED_HOSTS": "127.0.0.1,testserver"}
+        # In-process figures are of fresh renders: no kept fragments (clinic/fragments.py).
+        probe_env = {**env, "ALLOWED_HOSTS": "127.0.0.1,testserver", "FRAGMENT_CACHE": "0"}
         probe_main = probe(probe_env, work / "probe-main.json", sessions=args.connections)
-        probe_small = probe({**small_env, "ALLOWED_HOSTS": "127.0.0.1,testserver"},
+        probe_small = probe({**small_env, "ALLOWED_HOSTS": "127.0.0.1,testserver", "FRAGMENT_CACHE": "0"},
                             work / "probe-small.json") if compare else None
         sizes = {"main": db_facts(url), "small": db_facts(small_url) if compare else None}
 
@@ -774,7 +775,10 @@ def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings,
         f"- Server: gunicorn, {args.workers} workers, DEBUG=0, PostgreSQL via DATABASE_URL, persistent DB connections "
         f"(DB_CONN_MAX_AGE default), sessions: {probe_main.get('settings', {}).get('session_engine', '?')}, "
         f"cache: {probe_main.get('settings', {}).get('cache', '?')}"
-        + (" on the machine's Redis (a database of its own, emptied first); no page is cached"
+        + (" on the machine's Redis (a database of its own, emptied first); no page is cached, the plan page and the "
+           "day calendar keep their rendered content under the version of the rows it shows (FRAGMENT_CACHE, as in "
+           "production: the background writer never writes the showcase patient, so those pages are mostly served "
+           "from their kept content; the in-process table above is their fresh cost)"
            if timings.get("redis") else " (--no-redis)")
         + ". Load: "
         + (f"wrk, {args.threads} threads, " if wrk else "the built-in Python threaded generator (wrk missing), ")
