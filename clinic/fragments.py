@@ -7,7 +7,8 @@ lay out -- under a key made of:
   database triggers on every write, from any path, and read *before* the fragment's data);
 - what else it depends on: the viewer's permissions (never the viewer), the clinic's date, the view's own
   arguments;
-- the code: a change to any template or module gives new keys (``CODE_VERSION``).
+- the code and the settings: a change to any template or module, or to a setting, gives new keys
+  (``CODE_VERSION``, ``settings_version``).
 
 A form in a fragment gets the viewer's own CSRF token: the fragment is rendered with a random marker in its
 place, new on every render and never shown to anyone, and the marker is replaced on the way out. Patient text
@@ -44,6 +45,30 @@ def _code_version() -> str:
 CODE_VERSION = _code_version()
 
 
+_PLAIN = (str, int, float, bool, type(None), tuple, list, dict, frozenset, set)
+_settings_seen: dict[int, tuple[object, str]] = {}
+
+
+def _plain_repr(value) -> str:
+    """repr, with sets sorted: the same in every worker process (str hashing is randomised per process)."""
+    return repr(sorted(value, key=repr)) if isinstance(value, (set, frozenset)) else repr(value)
+
+
+def settings_version() -> str:
+    """The settings a fragment may depend on ([U] rule thresholds, time zone, ...): every plain-valued setting,
+    hashed once per settings object (a restart with new environment values, or a test's override, gives new
+    keys)."""
+    holder = settings._wrapped
+    seen = _settings_seen.get(id(holder))
+    if seen is None or seen[0] is not holder:
+        if len(_settings_seen) > 64:  # a test run overrides settings thousands of times
+            _settings_seen.clear()
+        plain = sorted((name, _plain_repr(getattr(settings, name))) for name in dir(settings)
+                       if name.isupper() and isinstance(getattr(settings, name), _PLAIN))
+        seen = _settings_seen[id(holder)] = (holder, hashlib.sha256(repr(plain).encode()).hexdigest()[:12])
+    return seen[1]
+
+
 def enabled() -> bool:
     return settings.FRAGMENT_CACHE and datachanges.tracked()
 
@@ -55,7 +80,7 @@ def permission_signature(user) -> str:
 
 
 def fragment_key(name: str, versions: tuple, *parts) -> str:
-    raw = repr((CODE_VERSION, name, versions, timezone.localdate().isoformat(), parts))
+    raw = repr((CODE_VERSION, settings_version(), name, versions, timezone.localdate().isoformat(), parts))
     return f"fragment:{name.replace(' ', '-')}:{hashlib.sha256(raw.encode()).hexdigest()}"
 
 
