@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from patients.models import Patient
@@ -75,3 +76,8 @@ def patient_history(patient: Patient, limit: int = 100) -> list[dict]:
 def patient_url_prefix() -> str:
     """A patient's page is this prefix + "<id>/": lists reverse it once per page, not once per row."""
     return reverse("patients:detail", args=[0]).removesuffix("0/")
+
+
+def patient_for_page(patient_id: int) -> Patient:
+    """The patient with who confirmed their screening (the page shows it), or 404."""
+    return get_object_or_404(Patient.objects.select_related("screening_confirmed_by"), pk=patient_id)

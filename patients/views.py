@@ -3,9 +3,12 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.html import conditional_escape
 from django.views.decorators.http import require_POST
 
+from clinic import datachanges, fragments
 from clinic.http import require_perm
 from clinic.paging import CappedPaginator
 from clinic.services import access_log_record
@@ -24,7 +27,7 @@ DUPLICATE_WARNING = "A patient with the same name and date of birth already exis
 
 def _patient_for(request, patient_id, *, perm="patients.view_patient") -> Patient:
     require_perm(request, perm)
-    return get_object_or_404(Patient.objects.select_related("screening_confirmed_by"), pk=patient_id)
+    return selectors.patient_for_page(patient_id)
 
 
 @permission_required("patients.view_patient", raise_exception=True)
@@ -104,9 +107,22 @@ def _warn_duplicates(request, patient):
 
 
 def patient_detail(request, patient_id):
-    patient = _patient_for(request, patient_id)  # 404 for an unknown patient, raised before the log below
-    response = render(request, "patients/patient_detail.html", {"patient": patient, **selectors_for_detail(patient, request.user)})
-    access_log_record(user=request.user, patients=[patient], path=request.path)
+    require_perm(request, "patients.view_patient")
+
+    def render_content(csrf_token):
+        patient = selectors.patient_for_page(patient_id)  # 404 for an unknown patient, raised before the log below
+        context = {"patient": patient, **selectors_for_detail(patient, request.user), "csrf_token": csrf_token}
+        return {
+            "title": conditional_escape(patient.full_name),
+            "body": render_to_string("patients/includes/patient_body.html", context, request),
+        }
+
+    fragment = fragments.cached(
+        request, "patient page", lambda: datachanges.versions([patient_id]),
+        (patient_id, fragments.permission_signature(request.user)), render_content,
+    )
+    response = render(request, "patients/patient_detail.html", {"fragment": fragment})
+    access_log_record(user=request.user, patients=[patient_id], path=request.path)
     return response
 
 

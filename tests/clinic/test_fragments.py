@@ -126,6 +126,18 @@ def test_the_plan_page_is_kept_and_shows_a_raw_sql_change_on_the_next_request(pl
 
 
 @on_postgres
+def test_the_patient_page_is_kept_and_shows_a_raw_sql_change_on_the_next_request(plan, clinician_client, django_assert_max_num_queries):
+    url = plan.patient.get_absolute_url()
+    clinician_client.get(url)
+    with django_assert_max_num_queries(4):  # kept: the viewer, the versions, the log
+        assert plan.patient.last_name in _content(clinician_client.get(url))
+    _sql("UPDATE plans_adverseevent SET grade = 3 WHERE patient_id = %s", [plan.patient_id])
+    assert "grade 3" in _content(clinician_client.get(url))
+    _sql("UPDATE patients_patient SET archived_at = now() WHERE id = %s", [plan.patient_id])
+    assert '<span class="badge text-bg-secondary">archived</span>' in _content(clinician_client.get(url))
+
+
+@on_postgres
 def test_a_kept_plan_page_carries_each_viewers_own_csrf_token_and_never_the_marker(plan, clinician):
     other = UserFactory(role="clinician")
     first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
@@ -177,11 +189,14 @@ def test_a_made_up_query_string_is_rendered_but_not_kept(plan, front_desk_client
     assert len(queries) > 5
 
 
-@pytest.mark.parametrize("page", ["plan page", "day calendar"])
+@pytest.mark.parametrize("page", ["patient page", "plan page", "day calendar"])
 def test_every_table_a_kept_fragment_reads_has_its_versions_kept_by_the_database(plan, page, clinician_client):
     """The structural half: a new read on these pages from a table without triggers fails here."""
     cache.clear()
-    url = plan.get_absolute_url() if page == "plan page" else reverse("plans:schedule_day") + f"?date={DAY.isoformat()}"
+    url = {
+        "patient page": plan.patient.get_absolute_url(), "plan page": plan.get_absolute_url(),
+        "day calendar": reverse("plans:schedule_day") + f"?date={DAY.isoformat()}",
+    }[page]
     with CaptureQueriesContext(connection) as queries:
         assert clinician_client.get(url).status_code == 200
     tables = {table for query in queries.captured_queries for table in _TABLE.findall(query["sql"])}
