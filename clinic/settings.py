@@ -110,14 +110,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_PREPARED_STATEMENTS", default=True):
-    # Parameters bound by the server, and a query run PREPARE_THRESHOLD times on a connection kept as a prepared
-    # statement (psycopg): PostgreSQL then plans the pages' many-join queries once per connection, not on every
-    # request (the plan page's main query: 5.4 ms -> 1.6 ms). Not behind a transaction-pooling PgBouncer older than
-    # 1.21, which cannot follow prepared statements: set DB_PREPARED_STATEMENTS=0 there.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 5),
-    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: local memory by default; set CACHE_URL-like REDIS_URL to share between app servers ---
