@@ -82,26 +82,25 @@ def _trigger_sql(table: str, operation: str) -> str:
     )
 
 
-def install_triggers(schema_editor=None) -> None:
-    """Create (or replace) every trigger; PostgreSQL only. Called by the migration; safe to run again."""
+def _each_trigger(schema_editor, statement) -> None:
     conn = schema_editor.connection if schema_editor else connection
     if conn.vendor != "postgresql":
         return
     with conn.cursor() as cursor:
         for table in sorted(COVERED_TABLES):
             for operation in ("INSERT", "UPDATE", "DELETE"):
-                cursor.execute(_trigger_sql(table, operation))
+                cursor.execute(statement(table, operation, f"{_PREFIX}_{table}_{operation.lower()}"))
+
+
+def install_triggers(schema_editor=None) -> None:
+    """Create (or replace) every trigger; PostgreSQL only. Called by the migration; safe to run again."""
+    _each_trigger(schema_editor, lambda table, operation, name: _trigger_sql(table, operation))
 
 
 def remove_triggers(schema_editor=None) -> None:
-    conn = schema_editor.connection if schema_editor else connection
-    if conn.vendor != "postgresql":
-        return
-    with conn.cursor() as cursor:
-        for table in sorted(COVERED_TABLES):
-            for operation in ("INSERT", "UPDATE", "DELETE"):
-                name = f"{_PREFIX}_{table}_{operation.lower()}"
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}; DROP FUNCTION IF EXISTS {name}();")
+    _each_trigger(schema_editor, lambda table, operation, name: (
+        f"DROP TRIGGER IF EXISTS {name} ON {table}; DROP FUNCTION IF EXISTS {name}();"
+    ))
 
 
 def tracked() -> bool:

@@ -24,7 +24,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache
 from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from clinic import datachanges
@@ -37,8 +39,8 @@ def _code_version() -> str:
     for folder in ("clinic", "patients", "plans", "templates"):
         for path in sorted((_ROOT / folder).rglob("*")):
             if path.suffix in (".py", ".html") and "migrations" not in path.parts:
-                stat = path.stat()
-                digest.update(f"{path.relative_to(_ROOT)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+                # Contents, not times: app servers deployed from the same commit share their kept fragments.
+                digest.update(str(path.relative_to(_ROOT)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -91,7 +93,7 @@ def cached(request, name: str, versions, parts: tuple, render, *, keep: bool = T
     fragment reads anything. ``keep=False``: render afresh and keep nothing (a request the view will not key).
     Returns the parts as safe strings with this viewer's CSRF token."""
     if not (keep and enabled()):
-        return {part: mark_safe(html) for part, html in render(get_token(request) if request else "").items()}
+        return {part: mark_safe(html) for part, html in render(get_token(request)).items()}
     key = fragment_key(name, versions(), *parts)
     kept = cache.get(key)
     if kept is None:
@@ -100,3 +102,21 @@ def cached(request, name: str, versions, parts: tuple, render, *, keep: bool = T
         cache.set(key, kept, settings.FRAGMENT_CACHE_SECONDS)
     marker, token = kept["marker"], get_token(request)
     return {part: mark_safe(html.replace(marker, token)) for part, html in kept["parts"].items()}
+
+
+def for_patient(request, name: str, patient_id: int, template: str, read, *parts) -> dict:
+    """The content of a page of one patient's rows (and the shared rows beside them): ``read() -> (title,
+    context)`` is called only when nothing is kept, after the patient's versions were read; ``template`` lays
+    the context out. ``parts``: what else the content depends on (the plan shown, ...). {"title", "body"}."""
+
+    def render(csrf_token):
+        title, context = read()
+        return {
+            "title": conditional_escape(title),
+            "body": render_to_string(template, context | {"csrf_token": csrf_token}, request),
+        }
+
+    return cached(
+        request, name, lambda: datachanges.versions([patient_id]),
+        (*parts, patient_id, permission_signature(request.user)), render,
+    )

@@ -4,11 +4,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.utils.html import conditional_escape
 from django.views.decorators.http import require_POST
 
-from clinic import datachanges, fragments
+from clinic import fragments
 from clinic.http import require_perm
 from clinic.paging import CappedPaginator
 from clinic.services import access_log_record
@@ -109,18 +107,11 @@ def _warn_duplicates(request, patient):
 def patient_detail(request, patient_id):
     require_perm(request, "patients.view_patient")
 
-    def render_content(csrf_token):
+    def read():
         patient = selectors.patient_for_page(patient_id)  # 404 for an unknown patient, raised before the log below
-        context = {"patient": patient, **selectors_for_detail(patient, request.user), "csrf_token": csrf_token}
-        return {
-            "title": conditional_escape(patient.full_name),
-            "body": render_to_string("patients/includes/patient_body.html", context, request),
-        }
+        return patient.full_name, {"patient": patient, **selectors_for_detail(patient, request.user)}
 
-    fragment = fragments.cached(
-        request, "patient page", lambda: datachanges.versions([patient_id]),
-        (patient_id, fragments.permission_signature(request.user)), render_content,
-    )
+    fragment = fragments.for_patient(request, "patient page", patient_id, "patients/includes/patient_body.html", read)
     response = render(request, "patients/patient_detail.html", {"fragment": fragment})
     access_log_record(user=request.user, patients=[patient_id], path=request.path)
     return response

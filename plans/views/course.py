@@ -6,13 +6,11 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import timezone
-from django.utils.html import conditional_escape
 from django.views.decorators.http import require_POST
 
-from clinic import datachanges, fragments
+from clinic import fragments
 from clinic.formkit import add_service_errors
 from clinic.services import access_log_record
 from patients.models import Patient
@@ -148,19 +146,13 @@ def plan_edit(request, plan_id):
 def plan_detail(request, plan_id):
     patient_id = selectors.plan_patient_id(plan_id)  # 404 for an unknown plan, before the log
 
-    def render_content(csrf_token):
+    def read():
         plan = selectors.plan_for_page(plan_id)
-        context = selectors.plan_page_context(plan, request.user) | {
-            "override_form": forms.OverrideForm(), "csrf_token": csrf_token,
-        }
-        return {
-            "title": conditional_escape(f"{plan.get_modality_display()} course · {plan.patient.full_name}"),
-            "body": render_to_string("plans/course/includes/plan_body.html", context, request),
-        }
+        context = selectors.plan_page_context(plan, request.user) | {"override_form": forms.OverrideForm()}
+        return f"{plan.get_modality_display()} course · {plan.patient.full_name}", context
 
-    fragment = fragments.cached(
-        request, "plan page", lambda: datachanges.versions([patient_id]),
-        (plan_id, fragments.permission_signature(request.user)), render_content,
+    fragment = fragments.for_patient(
+        request, "plan page", patient_id, "plans/course/includes/plan_body.html", read, plan_id,
     )
     response = render(request, "plans/course/plan_detail.html", {"fragment": fragment})
     access_log_record(user=request.user, patients=[patient_id], path=request.path)
