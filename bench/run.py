@@ -775,8 +775,8 @@ def build_report(args, url, wrk, probe_main, probe_small, loads, sizes, timings,
         f"- Server: gunicorn, {args.workers} workers, DEBUG=0, PostgreSQL via DATABASE_URL, persistent DB connections "
         f"(DB_CONN_MAX_AGE default), sessions: {probe_main.get('settings', {}).get('session_engine', '?')}, "
         f"cache: {probe_main.get('settings', {}).get('cache', '?')}"
-        + (" on the machine's Redis (a database of its own, emptied first); no page is cached, the plan page and the "
-           "day calendar keep their rendered content under the version of the rows it shows (FRAGMENT_CACHE, as in "
+        + (" on the machine's Redis (a database of its own, emptied first); no page is cached, the patient page, the "
+           "plan page and the day calendar keep their rendered content under the version of the rows it shows (FRAGMENT_CACHE, as in "
            "production: the background writer never writes the showcase patient, so those pages are mostly served "
            "from their kept content; the in-process table above is their fresh cost)"
            if timings.get("redis") else " (--no-redis)")

@@ -121,7 +121,7 @@ else:
 # Keep each user's permissions in the cache between requests (clinic/backends.py). Only where the cache is
 # shared by every worker and server (Redis): a per-process cache could not be told when a role changes.
 PERMISSION_CACHE = env_bool("PERMISSION_CACHE", default=bool(REDIS_URL))
-# Rendered fragments of the plan page and the day calendar, kept under the version of the rows they show
+# Rendered fragments of the patient page, the plan page and the day calendar, kept under the version of the rows they show
 # (clinic/fragments.py, clinic/datachanges.py): PostgreSQL only, where triggers keep those versions. A fragment
 # is dropped after FRAGMENT_CACHE_SECONDS whatever happens, so patient data does not linger in the cache.
 FRAGMENT_CACHE = env_bool("FRAGMENT_CACHE", default=True)

@@ -50,7 +50,7 @@ def test_session_made_on_one_server_is_honoured_by_another(shared_redis, clinici
 def test_no_page_with_patient_data_is_kept_in_the_shared_cache(shared_redis, clinician, front_desk):
     """No whole page is kept: after every key page has been read (and a write made), a second server shows the
     write at once, and the only thing in Redis holding the patient's name or HTML is a fragment kept under the
-    versions of the rows it shows (clinic/fragments.py: the plan page's and the calendar's content, on PostgreSQL),
+    versions of the rows it shows (clinic/fragments.py: the patient page's, the plan page's and the calendar's content, on PostgreSQL),
     never a whole page (no <html>), and never one whose versions the write has left behind."""
     import datetime as dt
 
