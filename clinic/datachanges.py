@@ -49,8 +49,7 @@ COVERED_TABLES = frozenset(PATIENT_TABLES) | frozenset(SHARED_TABLES)
 _PREFIX = "clinic_dv"
 
 
-def _trigger_sql(table: str, operation: str) -> str:
-    name = f"{_PREFIX}_{table}_{operation.lower()}"
+def _trigger_sql(table: str, operation: str, name: str) -> str:
     if operation == "INSERT":
         referencing, sources = "NEW TABLE AS new_rows", ["new_rows"]
     elif operation == "DELETE":
@@ -94,7 +93,7 @@ def _each_trigger(schema_editor, statement) -> None:
 
 def install_triggers(schema_editor=None) -> None:
     """Create (or replace) every trigger; PostgreSQL only. Called by the migration; safe to run again."""
-    _each_trigger(schema_editor, lambda table, operation, name: _trigger_sql(table, operation))
+    _each_trigger(schema_editor, _trigger_sql)
 
 
 def remove_triggers(schema_editor=None) -> None:
@@ -126,15 +125,17 @@ SELECT NULL, count(*), max(id) FROM clinic_datachange WHERE patient_id IS NULL
 """
 
 
+def _fetch(sql: str, params: list) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return tuple(sorted(cursor.fetchall(), key=lambda row: (row[0] is not None, row[0] or 0)))
+
+
 def versions(patient_ids) -> tuple:
     """((patient id or None for the shared rows, change count, newest change id), ...) in one query."""
-    with connection.cursor() as cursor:
-        cursor.execute(_VERSIONS_SQL, [sorted(set(patient_ids))])
-        return tuple(sorted(cursor.fetchall(), key=lambda row: (row[0] is not None, row[0] or 0)))
+    return _fetch(_VERSIONS_SQL, [sorted(set(patient_ids))])
 
 
 def versions_of_day(start, end) -> tuple:
     """The same for every patient with an appointment starting in [start, end), found by the database."""
-    with connection.cursor() as cursor:
-        cursor.execute(_DAY_VERSIONS_SQL, [start, end])
-        return tuple(sorted(cursor.fetchall(), key=lambda row: (row[0] is not None, row[0] or 0)))
+    return _fetch(_DAY_VERSIONS_SQL, [start, end])

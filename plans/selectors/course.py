@@ -6,7 +6,7 @@ Each function does a fixed number of queries whatever the number of sessions, ad
 import dataclasses
 import datetime as dt
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone

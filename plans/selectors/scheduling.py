@@ -6,7 +6,6 @@ outside its window, booking holds) for a whole page are computed from one query 
 
 import dataclasses
 import datetime as dt
-import functools
 from collections import defaultdict, namedtuple
 from collections.abc import Iterable
 
